@@ -1,0 +1,119 @@
+"""Training engine: K learning rates stepped in lockstep as one vectorized computation.
+
+Every run starts from the same parameters on the same data, so the learning rate is
+the only difference between runs.  ``losses[k, t]`` is run k's loss after t updates,
+for every t: an oscillation of period 2 would vanish if only every second step were
+kept.  The outcome of every run is kept current while it trains (see ``outcomes``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Dataset
+from .network import MLP
+from .optim import SGD
+from . import outcomes as oc
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a viewer needs after a batch of steps (plain arrays, safe to hand to another thread)."""
+    t: int                       # updates done so far
+    start: int                   # first step whose loss is in ``losses``
+    losses: np.ndarray           # (K, t − start + 1): losses[k, start … t]
+    theta: np.ndarray            # (K, P) current parameters
+    outcomes: tuple              # one outcome string per run
+    diverged_step: np.ndarray    # (K,) step at which each run diverged, −1 if it has not
+    stopped: np.ndarray          # (K,) bool: the run blew up and no longer updates
+
+
+class Trainer:
+    """Full-batch gradient descent for K runs of one network on one data set."""
+
+    def __init__(self, data: Dataset, hidden: int, activation: str, learning_rates,
+                 theta0: np.ndarray, steps: int, optimizer=None):
+        self.data = data
+        self.hidden, self.activation = int(hidden), activation
+        self.learning_rates = np.asarray(learning_rates, dtype=float)
+        self.steps = int(steps)
+        K = self.runs = self.learning_rates.size
+        self.optimizer = optimizer or SGD(self.learning_rates)
+        self.net = MLP(data.x, data.y, hidden, activation, runs=K)
+        self.theta = np.repeat(np.asarray(theta0, dtype=float)[None, :], K, axis=0)
+        self.grad = np.empty_like(self.theta)
+        self.delta = np.zeros_like(self.theta)
+        # float64 on purpose: the CSV promises full precision.  np.empty pages memory in
+        # lazily, so a long budget costs only what has been trained: 8·K bytes a step.
+        self.losses = np.empty((K, self.steps + 1))
+        self.t = 0
+        self.active = np.ones(K, dtype=bool)
+        self.diverged_step = np.full(K, -1)
+        with np.errstate(all="ignore"):
+            loss0 = self.net.loss_and_grad(self.theta, self.grad)
+        self.losses[:, 0] = loss0
+        self.bound = oc.divergence_bound(loss0, data.y)
+        self.monitor = oc.OutcomeMonitor(K)
+        self._mark_diverged(loss0)
+
+    @property
+    def done(self) -> bool:
+        return self.t >= self.steps
+
+    def step(self, n: int = 1) -> int:
+        """Take up to ``n`` updates (fewer at the end of the budget); returns how many."""
+        n = max(0, min(int(n), self.steps - self.t))
+        theta, grad, delta, net = self.theta, self.grad, self.delta, self.net
+        with np.errstate(all="ignore"):      # overflow is detected below, never printed
+            for _ in range(n):
+                self.optimizer.update(grad, self.t, out=delta)      # Δθ = −η·∂L/∂θ
+                theta += delta
+                loss = net.loss_and_grad(theta, grad)
+                self.t += 1
+                self.losses[:, self.t] = loss
+                self.monitor.record_update(delta, theta)
+                if not (loss <= self.bound).all() or not self.active.all():
+                    self._mark_diverged(loss)
+        self.monitor.classify(self.losses, self.t, self.active)
+        return n
+
+    def _mark_diverged(self, loss: np.ndarray) -> None:
+        """Stop the runs whose loss is no longer finite or passed the bound.
+
+        A stopped run keeps its last parameters whose loss was within the bound; its
+        later losses are NaN (empty cells in the CSV); the other runs go on.
+        """
+        new = self.active & ~(loss <= self.bound)
+        if new.any():
+            if self.t > 0:
+                self.theta[new] -= self.delta[new]
+            self.active &= ~new
+            self.diverged_step[new] = self.t
+            self.losses[new & ~np.isfinite(loss), self.t] = np.nan
+        stopped = ~self.active
+        self.grad[stopped] = 0.0
+        self.losses[stopped & (self.diverged_step < self.t), self.t] = np.nan
+
+    def run(self, chunk: int = 1000):
+        """Generator: train to the end of the budget, yielding a Progress after every chunk."""
+        while not self.done:
+            start = self.t
+            self.step(chunk)
+            yield self.progress(start)
+
+    def progress(self, start: int = 0) -> Progress:
+        return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
+                        self.outcomes, self.diverged_steps(), ~self.active)
+
+    @property
+    def outcomes(self) -> tuple:
+        return self.monitor.outcomes
+
+    def diverged_steps(self) -> np.ndarray:
+        """(K,) the step each run diverged at (blew up, or began climbing), −1 if it has not."""
+        return np.where(self.active, self.monitor.climbed_step, self.diverged_step)
+
+    def loss_history(self) -> np.ndarray:
+        """(K, t + 1) view of every loss recorded so far (NaN after a run diverged)."""
+        return self.losses[:, :self.t + 1]

@@ -1,0 +1,88 @@
+"""What each run is doing: converging, slow, oscillating or diverged.
+
+The rules, applied to every run after every batch of steps (W = the last 50 steps,
+or all of them early on):
+
+* **diverged** — either
+  - *blew up*: the loss stopped being finite or passed the divergence bound,
+    ``DIVERGENCE_FACTOR × max(initial loss, mean(y²))`` (mean(y²) is the loss of
+    the prediction 0, so the bound follows the scale of the data).  The run stops
+    there, keeping its last parameters whose loss was within the bound; its step is
+    the step of the blow-up.  Final.
+  - *climbed*: every loss in W is above the run's starting loss — gradient descent
+    is moving away from the minimum, though the numbers stay finite (the tutorial's
+    η = 1.0 cycles at a loss of 469 after starting at 0.26).  The run goes on, and
+    the label changes if the loss comes back below its start (a "catapult"); its
+    step is the first step of the current stretch above the start.
+* **oscillating** — within W, the loss rose on at least 25% of the steps, or the
+  parameter update reversed direction (Δθₜ·Δθₜ₋₁ < 0) on at least half the steps
+  while still moving (‖Δθ‖ > 1e-9·(1 + ‖θ‖)).  The second catches the fit flipping
+  from side to side while the loss still falls.
+* **slow** — not oscillating, and its loss is at least twice the lowest current loss
+  among the experiment's runs that have not diverged (needs two runs or more).
+* **converging** — anything else: the loss falls (or has settled) without oscillating.
+Before the first step every run is **not started**.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CONVERGING, SLOW, OSCILLATING, DIVERGED, NOT_STARTED = (
+    "converging", "slow", "oscillating", "diverged", "not started")
+OUTCOMES = (CONVERGING, SLOW, OSCILLATING, DIVERGED)
+
+WINDOW = 50
+DIVERGENCE_FACTOR = 1e6
+RISE_FRACTION = 0.25
+REVERSAL_FRACTION = 0.5
+SLOW_FACTOR = 2.0
+MOVING = 1e-9
+
+
+def divergence_bound(initial_loss: np.ndarray, y: np.ndarray) -> float:
+    scale = [float(np.mean(np.square(y)))]
+    scale += [float(v) for v in np.ravel(initial_loss) if np.isfinite(v)]
+    return DIVERGENCE_FACTOR * max(max(scale), 1e-300)
+
+
+class OutcomeMonitor:
+    """Per-step bookkeeping (direction reversals) and the per-batch classification."""
+
+    def __init__(self, runs: int):
+        self._reversed = np.zeros((runs, WINDOW), dtype=bool)   # a ring over the last W steps
+        self._prev = None
+        self._n = 0
+        self.outcomes = (NOT_STARTED,) * runs
+        self.climbed_step = np.full(runs, -1)
+
+    def record_update(self, delta: np.ndarray, theta: np.ndarray) -> None:
+        if self._prev is None:
+            self._prev = np.zeros_like(delta)
+        dot = np.einsum("kp,kp->k", delta, self._prev)
+        moving = np.einsum("kp,kp->k", delta, delta) > MOVING**2 * (1.0 + np.einsum("kp,kp->k", theta, theta))
+        self._reversed[:, self._n % WINDOW] = (dot < 0) & moving
+        self._n += 1
+        np.copyto(self._prev, delta)
+
+    def classify(self, losses: np.ndarray, t: int, active: np.ndarray) -> tuple:
+        if t == 0:
+            return self.outcomes
+        w = min(WINDOW, t)
+        window = losses[:, t - w:t + 1]
+        with np.errstate(all="ignore"):
+            rises = np.mean(np.diff(window, axis=1) > 1e-12 * np.abs(window[:, :-1]), axis=1)
+        reversals = self._reversed.sum(axis=1) / max(1, min(w - 1, WINDOW))
+        oscillating = (rises >= RISE_FRACTION) | (reversals >= REVERSAL_FRACTION)
+        current = losses[:, t]
+        healthy = active & np.isfinite(current)
+        best = np.min(current[healthy]) if healthy.sum() >= 2 else np.nan
+        slow = ~oscillating & (current >= SLOW_FACTOR * best)
+        labels = np.where(oscillating, OSCILLATING, np.where(slow, SLOW, CONVERGING))
+        start = losses[:, 0:1]
+        climbed = active & np.all(window[:, 1:] > start * (1 + 1e-9), axis=1)
+        for k in np.flatnonzero(climbed & (self.climbed_step < 0)):
+            self.climbed_step[k] = np.flatnonzero(~(losses[k, :t + 1] > start[k] * (1 + 1e-9)))[-1] + 1
+        self.climbed_step[~climbed] = -1
+        labels[climbed | ~active] = DIVERGED
+        self.outcomes = tuple(str(s) for s in labels)
+        return self.outcomes

@@ -1,0 +1,205 @@
+"""LR Lab: a desktop laboratory for learning rates.
+
+    python main.py                         open the window
+    python main.py --screenshot out.png    render the window, train to the budget, save a grab
+    python main.py explain [--lr 0.1]      the tutorial's worked example, step by step
+    python main.py train --preset exercise4 --csv losses.csv
+
+The command-line paths import no Qt, except ``train --png`` and the window.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.errors import ConfigError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# -- experiment options, shared by the subcommands that train -----------------------------
+def _add_experiment_options(p: argparse.ArgumentParser) -> None:
+    from core.activations import ACTIVATIONS
+    from core.data import TARGETS
+    from core.experiment import PRESETS
+    g = p.add_argument_group("experiment (flags override --config, which overrides --preset)")
+    g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(PRESETS)}")
+    g.add_argument("--config", metavar="FILE.json", help="an experiment saved by LR Lab")
+    src = g.add_mutually_exclusive_group()
+    src.add_argument("--dataset", metavar="NAME", help=f"one of: {', '.join(TARGETS)}")
+    src.add_argument("--data", metavar="FILE.csv", help="your own x,y data (header optional)")
+    g.add_argument("--samples", metavar="N", help="number of generated points")
+    g.add_argument("--noise", metavar="SIGMA", help="standard deviation of the noise added to y")
+    g.add_argument("--x-range", nargs=2, metavar=("LO", "HI"), help="x values, evenly spaced")
+    g.add_argument("--activation", metavar="NAME", help=f"one of: {', '.join(ACTIVATIONS)}")
+    g.add_argument("--hidden", metavar="H", help="hidden units, 1 to 512")
+    g.add_argument("--lr", nargs="+", metavar="LR", help="learning rates, trained side by side")
+    g.add_argument("--steps", metavar="S", help="gradient-descent updates per run")
+    g.add_argument("--seed", metavar="S", help="seed of the data noise and the initial parameters")
+
+
+def experiment_from_args(args):
+    """The experiment the flags describe: preset, then config, then flags."""
+    from dataclasses import replace
+
+    from core.experiment import Experiment, preset
+    exp = preset(args.preset) if args.preset else Experiment()
+    if args.config:
+        exp = Experiment.load(args.config, base=exp)
+    over = {}
+    for flag, field in (("dataset", "dataset"), ("samples", "samples"), ("noise", "noise"),
+                        ("activation", "activation"), ("hidden", "hidden"), ("steps", "steps"),
+                        ("seed", "seed"), ("x_range", "x_range"), ("lr", "learning_rates")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            over[field] = tuple(value) if isinstance(value, list) else value
+    if args.dataset is not None:
+        over.update(data_file=None, init=None if exp.dataset == "tutorial" else exp.init)
+    if args.data is not None:
+        over["data_file"] = args.data
+    if "hidden" in over and exp.init is not None:
+        over["init"] = None          # explicit parameters have the old width: seed new ones
+    return replace(exp, **over).validated()
+
+
+# -- subcommands ----------------------------------------------------------------------------
+def cmd_explain(args) -> int:
+    from core.experiment import _number
+    from core.explain import differences_from_printout, tutorial_step
+    lr = _number("learning rate", args.lr, positive=True)
+    print(format_explain(tutorial_step(lr), differences_from_printout(tutorial_step(0.1))))
+    return 0
+
+
+def format_explain(s, diffs) -> str:
+    v = lambda a: f"{float(a[0]) if hasattr(a, '__len__') else float(a):.4f}"   # noqa: E731
+    lines = [
+        "The tutorial's worked example: 1-1-1 network, sigmoid hidden unit, linear output",
+        f"  x = {s.x:g}, y_true = {s.y_true:g}; w1 = {v(s.w1)}, b1 = {v(s.b1)}, "
+        f"w2 = {v(s.w2)}, b2 = {v(s.b2)}; learning rate = {s.lr:g}",
+        "",
+        "Forward propagation",
+        f"  z1 = w1*x + b1                 = {v(s.z1)}",
+        f"  a1 = sigmoid(z1)               = {v(s.a1)}",
+        f"  y_pred = w2*a1 + b2            = {v(s.y_pred)}",
+        "",
+        "Loss",
+        f"  L = (y_true - y_pred)^2        = {v(s.loss)}",
+        "",
+        "Backward propagation (chain rule)",
+        f"  dL/dy_pred = -2*(y_true - y_pred) = {v(s.dL_dy_pred)}",
+        f"  dL/dw2 = dL/dy_pred * a1       = {v(s.dL_dw2)}",
+        f"  dL/db2 = dL/dy_pred * 1        = {v(s.dL_db2)}",
+        f"  dL/da1 = dL/dy_pred * w2       = {v(s.dL_da1)}",
+        f"  sigma'(z1) = a1*(1 - a1)       = {v(s.da1_dz1)}",
+        f"  dL/dw1 = dL/da1 * sigma'(z1) * x = {v(s.dL_dw1)}",
+        f"  dL/db1 = dL/da1 * sigma'(z1) * 1 = {v(s.dL_db1)}",
+        "",
+        f"Gradient descent: parameter = parameter - {s.lr:g} * gradient",
+        f"  w1: {v(s.w1)} -> {v(s.w1_new)}",
+        f"  b1: {v(s.b1)} -> {v(s.b1_new)}",
+        f"  w2: {v(s.w2)} -> {v(s.w2_new)}",
+        f"  b2: {v(s.b2)} -> {v(s.b2_new)}",
+        "",
+        "New loss",
+        f"  y_pred_new = {v(s.y_pred_new)}",
+        f"  L_new = {v(s.loss_new)}   (change {s.loss_change:+.4f}: "
+        f"{'the loss decreased' if s.loss_change < 0 else 'the loss did NOT decrease'})",
+    ]
+    if diffs:
+        lines += ["", "Where the tutorial's printout differs (it rounded intermediates; "
+                  "these are exact float64 values at learning rate 0.1):"]
+        lines += [f"  {name:11s} exact {exact:+.6f}, tutorial prints {printed:+.4f}"
+                  for name, (exact, printed) in diffs.items()]
+    return "\n".join(lines)
+
+
+def cmd_train(args) -> int:
+    from core.report import check_writable, summarize, summary_dict, write_csv, write_json
+    exp = experiment_from_args(args)
+    for flag, path in (("--csv", args.csv), ("--json", args.json), ("--png", args.png)):
+        if path:
+            check_writable(path, flag)
+    data = exp.make_data()
+    trainer = exp.trainer(data)
+    trainer.step(exp.steps)
+    runs = summarize(exp.learning_rates, trainer.loss_history(), trainer.outcomes,
+                     trainer.diverged_steps())
+    print(format_header(exp, data))
+    print(format_table(runs))
+    if args.csv:
+        write_csv(args.csv, exp.learning_rates, trainer.loss_history())
+    if args.json:
+        write_json(args.json, summary_dict(exp, runs, trainer.t))
+    if args.png:
+        from gui.render import save_loss_png
+        save_loss_png(args.png, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
+                      trainer.diverged_steps(), title=format_header(exp, data))
+    return 0
+
+
+def format_header(exp, data) -> str:
+    source = exp.data_file or exp.dataset
+    return (f"{exp.activation}, {exp.hidden} hidden unit{'s' if exp.hidden > 1 else ''}, "
+            f"{source} ({len(data)} point{'s' if len(data) > 1 else ''}), {exp.steps} steps, seed {exp.seed}")
+
+
+def format_table(runs) -> str:
+    num = lambda v: "-" if v is None else f"{v:.6g}"    # noqa: E731
+    rows = [f"{'learning rate':>13}  {'final loss':>12}  {'best loss':>12}  {'outcome':<12}  diverged at step"]
+    for r in runs:
+        rows.append(f"{r.lr:>13g}  {num(r.final_loss):>12}  {num(r.best_loss):>12}  {r.outcome:<12}  "
+                    f"{'-' if r.diverged_step is None else r.diverged_step}")
+    return "\n".join(rows)
+
+
+def cmd_window(args) -> int:
+    exp = experiment_from_args(args) if (args.preset or args.config) else None
+    if args.screenshot:
+        from core.report import check_writable
+        check_writable(args.screenshot, "--screenshot")
+    from gui.app import run
+    return run(experiment=exp, screenshot=args.screenshot)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="lrlab", description="LR Lab: see what a learning rate does, and why.")
+    p.add_argument("--screenshot", metavar="FILE.png",
+                   help="open the window, train to the step budget, save a grab and exit")
+    p.add_argument("--preset", metavar="NAME", help="open the window on this preset")
+    p.add_argument("--config", metavar="FILE.json", help="open the window on this experiment")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    e = sub.add_parser("explain", help="the tutorial's worked example, step by step")
+    e.add_argument("--lr", default="0.1", metavar="LR", help="learning rate of the update (default 0.1)")
+    e.set_defaults(func=cmd_explain)
+
+    t = sub.add_parser("train", help="train several learning rates side by side")
+    _add_experiment_options(t)
+    t.add_argument("--csv", metavar="OUT.csv", help="write every run's loss after every step")
+    t.add_argument("--json", metavar="OUT.json", help="write the summary table")
+    t.add_argument("--png", metavar="OUT.png", help="render the loss curves (uses Qt offscreen)")
+    t.set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return cmd_window(args)
+        return args.func(args)
+    except ConfigError as e:
+        print(f"lrlab: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
