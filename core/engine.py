@@ -24,6 +24,8 @@ class Progress:
     start: int                   # first step whose loss is in ``losses``
     losses: np.ndarray           # (K, t − start + 1): losses[k, start … t]
     theta: np.ndarray            # (K, P) current parameters
+    grad: np.ndarray             # (K, P) ∂L/∂θ at the current parameters
+    delta: np.ndarray            # (K, P) the last update Δθ (θ_t − θ_{t−1})
     outcomes: tuple              # one outcome string per run
     diverged_step: np.ndarray    # (K,) step at which each run diverged, −1 if it has not
     stopped: np.ndarray          # (K,) bool: the run blew up and no longer updates
@@ -104,7 +106,7 @@ class Trainer:
 
     def progress(self, start: int = 0) -> Progress:
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
-                        self.outcomes, self.diverged_steps(), ~self.active)
+                        self.grad.copy(), self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active)
 
     @property
     def outcomes(self) -> tuple:
