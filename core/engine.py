@@ -56,7 +56,7 @@ class Trainer:
             loss0 = self.net.loss_and_grad(self.theta, self.grad)
         self.losses[:, 0] = loss0
         self.bound = oc.divergence_bound(loss0, data.y)
-        self.monitor = oc.OutcomeMonitor(K)
+        self.monitor = oc.OutcomeMonitor(K, floor=oc.loss_floor(data.y))
         self._mark_diverged(loss0)
 
     @property

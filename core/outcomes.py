@@ -14,7 +14,9 @@ or all of them early on):
     η = 1.0 cycles at a loss of 469 after starting at 0.26).  The run goes on, and
     the label changes if the loss comes back below its start (a "catapult"); its
     step is the first step of the current stretch above the start.
-* **oscillating** — within W, the loss rose on at least 25% of the steps, or the
+* **oscillating** — within W, the loss rose on at least 25% of the steps (a rise
+  counts when it exceeds 1e-12 of the loss plus the round-off floor
+  ``1e-24 × mean(y²)``, so a run resting at machine precision is not oscillating), or the
   parameter update reversed direction (Δθₜ·Δθₜ₋₁ < 0) on at least half the steps
   while still moving (‖Δθ‖ > 1e-9·(1 + ‖θ‖)).  The second catches the fit flipping
   from side to side while the loss still falls.
@@ -39,6 +41,14 @@ SLOW_FACTOR = 2.0
 MOVING = 1e-9
 
 
+ROUNDOFF = 1e-24
+
+
+def loss_floor(y: np.ndarray) -> float:
+    """Loss changes below this are float64 round-off, not learning."""
+    return ROUNDOFF * max(float(np.mean(np.square(y))), 1e-300)
+
+
 def divergence_bound(initial_loss: np.ndarray, y: np.ndarray) -> float:
     scale = [float(np.mean(np.square(y)))]
     scale += [float(v) for v in np.ravel(initial_loss) if np.isfinite(v)]
@@ -48,7 +58,8 @@ def divergence_bound(initial_loss: np.ndarray, y: np.ndarray) -> float:
 class OutcomeMonitor:
     """Per-step bookkeeping (direction reversals) and the per-batch classification."""
 
-    def __init__(self, runs: int):
+    def __init__(self, runs: int, floor: float = 0.0):
+        self.floor = floor
         self._reversed = np.zeros((runs, WINDOW), dtype=bool)   # a ring over the last W steps
         self._prev = None
         self._n = 0
@@ -70,7 +81,7 @@ class OutcomeMonitor:
         w = min(WINDOW, t)
         window = losses[:, t - w:t + 1]
         with np.errstate(all="ignore"):
-            rises = np.mean(np.diff(window, axis=1) > 1e-12 * np.abs(window[:, :-1]), axis=1)
+            rises = np.mean(np.diff(window, axis=1) > 1e-12 * np.abs(window[:, :-1]) + self.floor, axis=1)
         reversals = self._reversed.sum(axis=1) / max(1, min(w - 1, WINDOW))
         oscillating = (rises >= RISE_FRACTION) | (reversals >= REVERSAL_FRACTION)
         current = losses[:, t]

@@ -1,0 +1,150 @@
+"""The command line: its output, its files and its contract for bad input."""
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.experiment import preset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lrlab(*args, cwd=None):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_importing_core_loads_no_qt():
+    code = ("import sys, core.engine, core.experiment, core.explain, core.report, core.data; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'PyQt6', 'gui')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_explain_prints_the_worked_example_and_where_the_printout_differs():
+    r = lrlab("explain")
+    assert r.returncode == 0 and r.stderr == ""
+    out = r.stdout
+    for text in ("Forward propagation", "z1 = w1*x + b1", "5.0000", "0.9933", "Backward propagation",
+                 "dL/dw1", "-0.0305", "w2: 1.5000 -> 1.6013", "0.0944", "tutorial prints +0.2602"):
+        assert text in out, text
+    assert out.index("Forward") < out.index("Loss") < out.index("Backward") < out.index("Gradient descent")
+
+
+def test_train_exercise4_table(tmp_path):
+    r = lrlab("train", "--preset", "exercise4")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines if line.strip()[:1].isdigit() and len(line.split()) >= 4}
+    assert rows["0.01"][3] == "slow" and rows["0.1"][3] == "converging"
+    assert rows["0.5"][3] == "oscillating" and rows["1"][3] == "diverged"
+
+
+def test_csv_and_json_contract(tmp_path):
+    out_csv, out_json = tmp_path / "l.csv", tmp_path / "s.json"
+    r = lrlab("train", "--preset", "exercise3", "--lr", "0.1", "30", "--steps", "300",
+              "--csv", out_csv, "--json", out_json)
+    assert r.returncode == 0, r.stderr
+    with open(out_csv) as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][0] == "step" and "lr=0.1" in rows[0][1] and "lr=30" in rows[0][2]
+    assert len(rows) == 302 and [int(r[0]) for r in rows[1:]] == list(range(301))
+    # full float64 precision: the numbers read back equal an independent re-run bit for bit
+    exp = preset("exercise3").validated()
+    from dataclasses import replace
+    tr = replace(exp, learning_rates=(0.1, 30.0), steps=300).validated().trainer()
+    tr.step(300)
+    col = np.array([float(r[1]) for r in rows[1:]])
+    np.testing.assert_array_equal(col, tr.loss_history()[0])
+    summary = json.loads(out_json.read_text())
+    runs = summary["runs"]
+    assert [set(r) for r in runs] == [{"lr", "final_loss", "best_loss", "outcome", "diverged_step"}] * 2
+    assert runs[0]["lr"] == 0.1 and runs[0]["final_loss"] == tr.loss_history()[0, -1]
+    assert runs[1]["outcome"] == "diverged" and runs[1]["diverged_step"] is not None
+    k = runs[1]["diverged_step"]
+    if runs[1]["final_loss"] is None:          # blew up: the cells after it are empty
+        assert all(r[2] == "" for r in rows[k + 2:])
+
+
+def test_config_file_and_flags_override(tmp_path):
+    cfg = tmp_path / "e.json"
+    d = json.loads(preset("tutorial").validated().to_json())
+    d["learning_rates"] = [0.5]
+    cfg.write_text(json.dumps(d))
+    out = tmp_path / "s.json"
+    r = lrlab("train", "--config", cfg, "--steps", "7", "--json", out)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(out.read_text())
+    assert s["steps"] == 7 and s["experiment"]["learning_rates"] == [0.5]
+    assert s["experiment"]["init"]["w1"] == [2.0]
+
+
+def test_user_data_file(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n" + "".join(f"{x},{3 * x - 1}\n" for x in np.linspace(-1, 1, 9)))
+    r = lrlab("train", "--data", data, "--activation", "identity", "--lr", "0.05", "--steps", "2000")
+    assert r.returncode == 0, r.stderr
+    assert "converging" in r.stdout
+
+
+BAD = [
+    (["train", "--lr", "0"], "learning rate"),
+    (["train", "--lr", "-0.1"], "-0.1"),
+    (["train", "--lr", "abc"], "'abc'"),
+    (["train", "--hidden", "0"], "hidden"),
+    (["train", "--hidden", "513"], "513"),
+    (["train", "--steps", "0"], "steps"),
+    (["train", "--activation", "swish"], "'swish'"),
+    (["train", "--dataset", "moons"], "'moons'"),
+    (["train", "--preset", "exercise9"], "'exercise9'"),
+    (["train", "--samples", "many"], "samples"),
+    (["train", "--x-range", "2", "1"], "x range"),
+    (["train", "--dataset", "linear", "--data", "x.csv"], "not allowed with"),
+    (["explain", "--lr", "-1"], "learning rate"),
+    (["train", "--frobnicate"], "--frobnicate"),
+]
+
+
+@pytest.mark.parametrize("args, word", BAD)
+def test_bad_input_one_line_exit_2_no_traceback(tmp_path, args, word):
+    r = lrlab(*args, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert word in r.stderr
+
+
+def test_bad_files_leave_outputs_untouched(tmp_path):
+    bad_cfg = tmp_path / "c.json"
+    bad_cfg.write_text("{not json")
+    bad_data = tmp_path / "d.csv"
+    bad_data.write_text("x,y\n1,2\n3,four\n")
+    keep = tmp_path / "keep.csv"
+    keep.write_text("precious\n")
+    for args, word in ((["--config", bad_cfg], "not valid JSON"), (["--data", bad_data], "line 3, column y")):
+        r = lrlab("train", *args, "--csv", keep, "--json", tmp_path / "new.json")
+        assert r.returncode == 2 and word in r.stderr and len(r.stderr.splitlines()) == 1
+        assert keep.read_text() == "precious\n"
+        assert not (tmp_path / "new.json").exists()
+    r = lrlab("train", "--steps", "5", "--csv", tmp_path / "no" / "such" / "dir.csv", "--json", tmp_path / "s.json")
+    assert r.returncode == 2 and "--csv" in r.stderr and "does not exist" in r.stderr
+    assert not (tmp_path / "s.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "d.csv", "keep.csv"]
+
+
+def test_unwritable_output_after_training_leaves_no_partial_file(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    r = lrlab("train", "--steps", "5", "--csv", ro / "x.csv")
+    assert r.returncode == 2 and "cannot be written" in r.stderr
+    assert list(ro.iterdir()) == []

@@ -1,0 +1,108 @@
+"""Data sets, the CSV loader, the experiment format and its validation messages."""
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from core.data import TARGETS, load_csv, make_dataset
+from core.errors import ConfigError
+from core.experiment import PRESETS, Experiment, preset
+
+
+def test_linear_data_is_evenly_spaced_with_seeded_noise():
+    d1 = make_dataset("linear", 11, 0.1, (0, 2), np.random.default_rng(7))
+    d2 = make_dataset("linear", 11, 0.1, (0, 2), np.random.default_rng(7))
+    np.testing.assert_allclose(d1.x, np.arange(11) * 0.2, atol=1e-15)
+    np.testing.assert_array_equal(d1.y, d2.y)
+    noise = d1.y - (2 * d1.x + 1)
+    np.testing.assert_allclose(noise, 0.1 * np.random.default_rng(7).standard_normal(11))
+
+
+def test_noise_free_targets():
+    rng = np.random.default_rng(0)
+    s = make_dataset("sine", 5, 0.0, (0, 4), rng)
+    np.testing.assert_allclose(s.y, [0, 1, 0, -1, 0], atol=1e-12)
+    a = make_dataset("abs", 5, 0.0, (-1, 3), rng)
+    np.testing.assert_allclose(a.y, [2, 1, 0, 1, 2])
+    t = make_dataset("tutorial", 50, 1.0, (0, 1), rng)
+    assert list(t.x) == [3.0] and list(t.y) == [2.5]
+    assert set(TARGETS) >= {"tutorial", "linear", "sine", "abs"}
+
+
+def test_csv_with_and_without_header(tmp_path):
+    a = tmp_path / "a.csv"
+    a.write_text("x,y\n0,1\n1,3\n\n2,5\n")
+    b = tmp_path / "b.csv"
+    b.write_text("0,1\n1,3\n2,5\n")
+    for p in (a, b):
+        d = load_csv(p)
+        assert list(d.x) == [0, 1, 2] and list(d.y) == [1, 3, 5]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("x,y\n0,1\n1,abc\n", ["line 3", "column y", "'abc'"]),
+    ("0,1\nfoo,2\n", ["line 2", "column x", "'foo'"]),
+    ("0,1\n1,nan\n", ["line 2", "column y", "'nan'"]),
+    ("0,1,2\n", ["line 1", "3 columns"]),
+    ("x,y\n", ["no data rows"]),
+])
+def test_bad_csv_cell_names_line_and_column(tmp_path, text, words):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_csv(p)
+    for w in words:
+        assert w in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_json_round_trip_and_version(tmp_path):
+    exp = replace(preset("tutorial"), learning_rates=(0.1, 0.5)).validated()
+    d = json.loads(exp.to_json())
+    assert d["format"] == "lrlab-experiment" and d["version"] == 1
+    assert d["init"] == {"w1": [2.0], "b1": [-1.0], "w2": [1.5], "b2": 0.5}
+    assert Experiment.from_dict(d) == exp
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"learning_rates": [0.1, -1]}, ["learning rate", "-1"]),
+    ({"learning_rates": ["x"]}, ["learning rate", "'x'"]),
+    ({"learning_rates": []}, ["learning rate"]),
+    ({"hidden": 0}, ["hidden", "0"]),
+    ({"hidden": 513}, ["hidden", "513"]),
+    ({"steps": 0}, ["steps", "0"]),
+    ({"activation": "swish"}, ["activation", "'swish'"]),
+    ({"dataset": "moons"}, ["dataset", "'moons'"]),
+    ({"x_range": [2, 1]}, ["x range", "2 1"]),
+    ({"noise": -0.5}, ["noise", "-0.5"]),
+    ({"version": 9}, ["version", "9"]),
+    ({"colour": "red"}, ["unknown key", "'colour'"]),
+    ({"init": {"w1": [1, 2, 3], "b1": [0, 0], "w2": [1, 1], "b2": 0}}, ["init w1", "2 values", "got 3"]),
+])
+def test_validation_names_the_field_and_the_value(change, words):
+    d = json.loads(Experiment().to_json())
+    d.update(change)
+    with pytest.raises(ConfigError) as e:
+        Experiment.from_dict(d)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_presets_are_the_tutorials():
+    assert list(PRESETS) == ["tutorial", "exercise1", "exercise2", "exercise3", "exercise4"]
+    t = preset("tutorial").validated()
+    assert (t.hidden, t.activation, t.learning_rates, t.dataset) == (1, "sigmoid", (0.1,), "tutorial")
+    assert preset("exercise1").validated().hidden == 2
+    assert preset("exercise2").activation == "relu"
+    assert preset("exercise3").dataset == "linear"
+    assert preset("exercise4").learning_rates == (0.01, 0.1, 0.5, 1.0)
+    for p in PRESETS.values():
+        p.experiment.validated()
+
+
+def test_seed_drives_data_and_initial_parameters():
+    a, b = Experiment(seed=1).validated(), Experiment(seed=2).validated()
+    assert not np.array_equal(a.make_data().y, b.make_data().y)
+    assert not np.array_equal(a.initial_params(), b.initial_params())
+    np.testing.assert_array_equal(a.initial_params(), Experiment(seed=1).validated().initial_params())

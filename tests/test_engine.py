@@ -1,0 +1,183 @@
+"""Lockstep training: vectorized runs equal separate runs; divergence is detected and isolated."""
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from core import outcomes as oc
+from core.data import Dataset
+from core.engine import Trainer
+from core.experiment import Experiment, preset
+from core.explain import tutorial_step
+from core.network import loss as forward_loss
+from core.network import pack, predict
+
+
+def data(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0, 2, n)
+    return Dataset(x, 2 * x + 1 + 0.1 * rng.standard_normal(n), "linear")
+
+
+def test_vectorized_runs_equal_separate_runs():
+    d = data()
+    theta0 = np.random.default_rng(3).normal(size=3 * 4 + 1)
+    lrs = [0.003, 0.03, 0.1, 0.3, 0.7]
+    together = Trainer(d, 4, "tanh", lrs, theta0, 300)
+    together.step(300)
+    for k, lr in enumerate(lrs):
+        alone = Trainer(d, 4, "tanh", [lr], theta0, 300)
+        alone.step(300)
+        np.testing.assert_allclose(together.loss_history()[k], alone.loss_history()[0], rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(together.theta[k], alone.theta[0], rtol=1e-12, atol=1e-15)
+
+
+def test_losses_are_recorded_after_every_update():
+    """losses[k] is the loss after k updates: replay gradient descent with a plain loop."""
+    d = data(5)
+    theta = np.random.default_rng(0).normal(size=7)
+    tr = Trainer(d, 2, "sigmoid", [0.2], theta, 10)
+    for _ in range(10):          # one step at a time and all at once must agree
+        tr.step(1)
+    ref = Trainer(d, 2, "sigmoid", [0.2], theta, 10)
+    ref.step(10)
+    np.testing.assert_array_equal(tr.loss_history(), ref.loss_history())
+    # Independent oracle: the forward pass of parameters updated with central-difference gradients.
+    h, th, expected = 1e-6, theta.copy(), []
+    for _ in range(11):
+        expected.append(forward_loss(th[None], d.x, d.y, 2, "sigmoid")[0])
+        g = np.array([(forward_loss((th + h * e)[None], d.x, d.y, 2, "sigmoid")[0]
+                       - forward_loss((th - h * e)[None], d.x, d.y, 2, "sigmoid")[0]) / (2 * h)
+                      for e in np.eye(th.size)])
+        th = th - 0.2 * g
+    np.testing.assert_allclose(tr.loss_history()[0], expected, rtol=1e-6)
+
+
+def test_step_stops_at_the_budget():
+    tr = Trainer(data(), 2, "relu", [0.1], np.full(7, 0.3), 25)
+    assert tr.step(10) == 10 and tr.step(100) == 15 and tr.step(5) == 0
+    assert tr.done and tr.loss_history().shape == (1, 26)
+
+
+def test_tutorial_first_update_matches_the_worked_example():
+    exp = preset("tutorial").validated()
+    tr = exp.trainer()
+    tr.step(1)
+    step = tutorial_step(0.1)
+    assert tr.loss_history()[0, 0] == pytest.approx(step.loss, abs=1e-15)
+    assert tr.loss_history()[0, 1] == pytest.approx(step.loss_new, abs=1e-15)
+    np.testing.assert_allclose(tr.theta[0], pack(step.w1_new, step.b1_new, step.w2_new, step.b2_new), atol=1e-15)
+
+
+def test_divergence_is_detected_and_isolated():
+    d = data()
+    theta0 = np.random.default_rng(5).normal(size=3 * 3 + 1)
+    lrs = [0.05, 50.0, 0.1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # no numpy warning may escape
+        tr = Trainer(d, 3, "identity", lrs, theta0, 400)
+        tr.step(400)
+    assert tr.outcomes[1] == oc.DIVERGED and not tr.active[1]
+    k = tr.diverged_steps()[1]
+    assert 0 < k < 400
+    hist = tr.loss_history()[1]
+    assert np.all(np.isfinite(hist[:k])) and np.all(np.isnan(hist[k + 1:]))
+    assert np.all(np.isfinite(tr.theta[1]))          # keeps its last finite parameters
+    # the stopped run's parameters are those after k−1 updates: their loss is within the bound
+    assert forward_loss(tr.theta[1:2], d.x, d.y, 3, "identity")[0] <= tr.bound
+    # ... and the others trained exactly as if alone
+    for j in (0, 2):
+        alone = Trainer(d, 3, "identity", [lrs[j]], theta0, 400)
+        alone.step(400)
+        np.testing.assert_allclose(tr.loss_history()[j], alone.loss_history()[0], rtol=1e-12)
+        assert tr.outcomes[j] != oc.DIVERGED
+
+
+def test_nan_data_blowup_records_empty_cells_not_inf():
+    d = data()
+    tr = Trainer(d, 2, "relu", [1e6], np.full(7, 1.0), 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr.step(50)
+    assert tr.outcomes == (oc.DIVERGED,)
+    assert not np.isinf(tr.loss_history()).any()
+
+
+def test_exercise4_shows_the_four_behaviours_the_tutorial_names():
+    exp = preset("exercise4").validated()
+    assert exp.learning_rates == (0.01, 0.1, 0.5, 1.0)
+    tr = exp.trainer()
+    tr.step(exp.steps)
+    assert tr.outcomes == (oc.SLOW, oc.CONVERGING, oc.OSCILLATING, oc.DIVERGED)
+    L = tr.loss_history()
+    assert L[3, -1] > L[3, 0]                                         # 1.0 ends above its start
+    assert L[0, -1] > 2 * np.nanmin(L[1])                             # 0.01 still far from the best
+    assert L[1, -1] < 0.01 * L[1, 0]                                  # 0.1 gets there
+
+
+def test_exercise4_half_rate_zigzags_its_fit():
+    """At η = 0.5 successive updates point in opposite directions: the fit flips side to side."""
+    exp = preset("exercise4").validated()
+    tr = exp.trainer()
+    tr.step(exp.steps - 20)
+    fits, dots = [], []
+    for _ in range(20):
+        before = tr.theta[2].copy()
+        tr.step(1)
+        fits.append(predict(tr.theta[2:3], tr.data.x, 2, "sigmoid")[0])
+        dots.append(tr.theta[2] - before)
+    reversals = [np.dot(a, b) < 0 for a, b in zip(dots, dots[1:])]
+    assert np.mean(reversals) > 0.9
+    moves = np.diff(np.array(fits), axis=0)           # the change of the fitted curve each step
+    assert np.mean([np.dot(a, b) < 0 for a, b in zip(moves, moves[1:])]) > 0.9
+
+
+def test_tutorial_half_learning_rate_flips_the_prediction_but_the_loss_falls():
+    """ηλ_max ≈ 0.5·3.97 > 1: the fit overshoots to the other side of y_true each step (issue 4's oracle)."""
+    exp = replace(preset("tutorial"), learning_rates=(0.5,), steps=60).validated()
+    tr2 = exp.trainer()
+    ys = []
+    for _ in range(6):
+        ys.append(predict(tr2.theta, [3.0], 1, "sigmoid")[0, 0])
+        tr2.step(1)
+    sides = np.sign(np.array(ys) - 2.5)
+    assert list(sides) == [-1, 1, -1, 1, -1, 1]
+    assert np.all(np.diff(tr2.loss_history()[0]) < 0)
+    tr2.step(60)
+    assert tr2.outcomes == (oc.OSCILLATING,)
+
+
+def test_tutorial_rate_one_climbs_and_is_labelled_diverged():
+    exp = replace(preset("tutorial"), learning_rates=(1.0,), steps=100).validated()
+    tr = exp.trainer()
+    tr.step(100)
+    assert tr.loss_history()[0, -1] == pytest.approx(469, rel=0.01)
+    assert tr.outcomes == (oc.DIVERGED,) and tr.active[0]          # still finite: climbs, not blown up
+    assert tr.diverged_steps()[0] == 1
+
+
+def test_single_run_is_never_slow_and_converging_run_is_converging():
+    exp = replace(preset("exercise3"), learning_rates=(0.1,)).validated()
+    tr = exp.trainer()
+    tr.step(exp.steps)
+    assert tr.outcomes == (oc.CONVERGING,)
+
+
+def test_progress_is_a_copy_safe_to_hand_to_another_thread():
+    tr = preset("exercise4").validated().trainer()
+    p = next(tr.run(chunk=10))
+    assert p.t == 10 and p.losses.shape == (4, 11)
+    before = p.losses.copy()
+    tr.step(10)
+    np.testing.assert_array_equal(p.losses, before)
+    assert not np.shares_memory(p.theta, tr.theta)
+
+
+def test_long_budget_memory_is_paged_in_lazily():
+    """16 runs × 1,000,000 steps: 128 MB of float64 reserved, but only what is trained is touched."""
+    exp = Experiment(learning_rates=(0.1,) * 16, steps=1_000_000).validated()
+    tr = exp.trainer()
+    assert tr.losses.nbytes == 16 * 1_000_001 * 8
+    tr.step(10)
+    assert tr.t == 10
