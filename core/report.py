@@ -53,16 +53,26 @@ def check_writable(path, flag: str) -> None:
         raise ConfigError(f"{flag} {path}: is a folder, not a file")
     if not os.path.isdir(folder):
         raise ConfigError(f"{flag} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+    if os.path.exists(path) and not os.access(path, os.W_OK):
         raise ConfigError(f"{flag} {path}: cannot be written (permission denied)")
+    fd, probe = _temp_beside(path, flag)          # can a file be made in that folder?
+    os.close(fd)
+    _remove(probe)
+
+
+def _temp_beside(path: str, flag: str):
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        return tempfile.mkstemp(prefix=".lrlab-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise ConfigError(f"{flag} {path}: cannot be written ({e.strerror})") from None
 
 
 def write_atomic(path, write, flag: str, mode: str = "w") -> None:
     """Call ``write(fh)`` on a temporary file beside ``path``, then rename it into place."""
     path = os.fspath(path)
     check_writable(path, flag)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".lrlab-", suffix=".tmp", dir=folder)
+    fd, tmp = _temp_beside(path, flag)
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as fh:
             write(fh)

@@ -139,12 +139,15 @@ def test_bad_files_leave_outputs_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "d.csv", "keep.csv"]
 
 
-def test_unwritable_output_after_training_leaves_no_partial_file(tmp_path):
+def test_unwritable_output_leaves_no_partial_file(tmp_path):
     if os.geteuid() == 0:
-        pytest.skip("root can write anywhere")
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    r = lrlab("train", "--steps", "5", "--csv", ro / "x.csv")
-    assert r.returncode == 2 and "cannot be written" in r.stderr
-    assert list(ro.iterdir()) == []
+        target = Path("/proc/lrlab-test.csv")     # root may write anywhere but to /proc
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = ro / "x.csv"
+    r = lrlab("train", "--steps", "5", "--csv", target)
+    assert r.returncode == 2 and "cannot be written" in r.stderr and str(target) in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+    assert not target.exists()
