@@ -59,7 +59,7 @@ def experiment_from_args(args):
         if value is not None:
             over[field] = tuple(value) if isinstance(value, list) else value
     if args.dataset is not None:
-        over.update(data_file=None, init=None if exp.dataset == "tutorial" else exp.init)
+        over["data_file"] = None
     if args.data is not None:
         over["data_file"] = args.data
     if "hidden" in over and exp.init is not None:
