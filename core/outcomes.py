@@ -75,6 +75,27 @@ class OutcomeMonitor:
         self._n += 1
         np.copyto(self._prev, delta)
 
+    def record_updates(self, deltas: np.ndarray, thetas: np.ndarray, count: int | None = None) -> None:
+        """``record_update`` for m consecutive steps at once (what the engine calls per batch).
+
+        ``deltas`` (m + 1, K, P): the update before the first of the m steps (zeros before
+        step 1), then the update of each step; ``thetas`` (m, K, P): the parameters after
+        each.  ``count`` (≥ m, default m) is how many steps were taken, these being the
+        last m of them: only the last WINDOW steps count, so m = min(count, WINDOW) is enough.
+        """
+        m = len(thetas)
+        count = m if count is None else int(count)
+        if m:
+            new, old = deltas[1:], deltas[:-1]
+            dot = np.einsum("mkp,mkp->mk", new, old)
+            size = np.einsum("mkp,mkp->mk", new, new)
+            moving = size > MOVING**2 * (1.0 + np.einsum("mkp,mkp->mk", thetas, thetas))
+            keep = min(m, WINDOW)
+            slots = (self._n + count - keep + np.arange(keep)) % WINDOW
+            self._reversed[:, slots] = ((dot < 0) & moving)[m - keep:].T
+            self._prev = np.array(deltas[-1])
+        self._n += count
+
     def classify(self, losses: np.ndarray, t: int, active: np.ndarray) -> tuple:
         if t == 0:
             return self.outcomes
@@ -87,7 +108,7 @@ class OutcomeMonitor:
         current = losses[:, t]
         healthy = active & np.isfinite(current)
         best = np.min(current[healthy]) if healthy.sum() >= 2 else np.nan
-        slow = ~oscillating & (current >= SLOW_FACTOR * best)
+        slow = ~oscillating & (current >= SLOW_FACTOR * best) & (current > self.floor)
         labels = np.where(oscillating, OSCILLATING, np.where(slow, SLOW, CONVERGING))
         start = losses[:, 0:1]
         climbed = active & np.all(window[:, 1:] > start * (1 + 1e-9), axis=1)

@@ -181,3 +181,12 @@ def test_long_budget_memory_is_paged_in_lazily():
     assert tr.losses.nbytes == 16 * 1_000_001 * 8
     tr.step(10)
     assert tr.t == 10
+
+
+def test_a_run_at_zero_loss_is_not_slow():
+    """Regression: with the best loss exactly 0, '≥ 2 × best' held for every run, itself included."""
+    exp = replace(preset("tutorial"), learning_rates=(0.1, 1.0), steps=300).validated()
+    tr = exp.trainer()
+    tr.step(300)
+    assert tr.loss_history()[0, -1] == 0.0
+    assert tr.outcomes[0] == oc.CONVERGING
