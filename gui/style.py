@@ -1,0 +1,129 @@
+"""Colours, fonts and themes shared by every view: one colour per run everywhere.
+
+Light plot background by default (projectors and prints); ``set_theme(True)`` /
+``apply_theme(widget, True)`` switch to dark.  Fonts are sized for a projector.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from PySide6 import QtGui          # PySide6 before pyqtgraph: pyqtgraph binds to it
+import pyqtgraph as pg
+
+from core import outcomes as oc
+
+# Okabe & Ito (2008), colour-blind safe; black is left out so every colour reads on
+# both a white and a dark background, and the weakest on white (yellow) comes last.
+RUN_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00",
+              "#CC79A7", "#56B4E9", "#999999", "#F0E442")
+
+LIGHT = {"background": "#FFFFFF", "foreground": "#202020", "grid": 60, "panel": (255, 255, 255, 215)}
+DARK = {"background": "#1E1E1E", "foreground": "#E6E6E6", "grid": 80, "panel": (30, 30, 30, 215)}
+
+TICK_PT = 12           # axis tick labels
+LABEL_PT = 13          # axis titles and legend
+TITLE_PT = 14          # plot titles
+SMALL_TICK_PT = 10     # small-multiples panels
+
+
+class OutcomeStyle(NamedTuple):
+    text: str       # the word shown next to the run's colour
+    symbol: str     # a glyph that reads without colour
+    color: str      # a hint colour for the word
+
+
+OUTCOME_STYLE = {
+    oc.CONVERGING: OutcomeStyle("converging", "✓", "#009E73"),
+    oc.SLOW: OutcomeStyle("slow", "…", "#B07A00"),
+    oc.OSCILLATING: OutcomeStyle("oscillating", "∿", "#CC79A7"),
+    oc.DIVERGED: OutcomeStyle("diverged", "✗", "#D55E00"),
+    oc.NOT_STARTED: OutcomeStyle("not started", "·", "#808080"),
+}
+
+
+def outcome_style(outcome: str) -> OutcomeStyle:
+    return OUTCOME_STYLE.get(outcome, OutcomeStyle(str(outcome), "?", "#808080"))
+
+
+def outcome_text(outcome: str) -> str:
+    """'∿ oscillating' — symbol and word, for labels next to a run's colour."""
+    s = outcome_style(outcome)
+    return f"{s.symbol} {s.text}"
+
+
+def run_color(i: int) -> str:
+    return RUN_COLORS[int(i) % len(RUN_COLORS)]
+
+
+def palette(dark: bool) -> dict:
+    return DARK if dark else LIGHT
+
+
+def font(points: int, bold: bool = False) -> QtGui.QFont:
+    f = QtGui.QFont()
+    f.setPointSize(points)
+    f.setBold(bold)
+    return f
+
+
+def set_theme(dark: bool) -> None:
+    """Global pyqtgraph colours for plots created from now on."""
+    p = palette(dark)
+    pg.setConfigOptions(background=p["background"], foreground=p["foreground"], antialias=True)
+
+
+def _plot_items(widget):
+    if isinstance(widget, pg.PlotItem):
+        return [widget]
+    if hasattr(widget, "plotItem"):
+        return [widget.plotItem]
+    if hasattr(widget, "ci"):                      # a GraphicsLayoutWidget
+        return [i for i in widget.ci.items if isinstance(i, pg.PlotItem)]
+    return []
+
+
+def style_axes(plot: pg.PlotItem, dark: bool, tick_pt: int | None = None, label_pt: int | None = None) -> None:
+    """Pens and label colours of a PlotItem's axes and title (fonts too, if sizes are given); no SI prefixes."""
+    fg = palette(dark)["foreground"]
+    for name in ("left", "bottom"):
+        ax = plot.getAxis(name)
+        ax.enableAutoSIPrefix(False)
+        ax.setPen(fg)
+        ax.setTextPen(fg)
+        if tick_pt:
+            ax.setStyle(tickFont=font(tick_pt))
+        style = {**ax.labelStyle, "color": fg}
+        if label_pt:
+            style["font-size"] = f"{label_pt}pt"
+        if ax.labelText:
+            ax.setLabel(ax.labelText, units=ax.labelUnits or None, **style)
+        else:
+            ax.labelStyle = style
+    title = plot.titleLabel
+    if title.text:
+        title.setText(title.text, color=fg, size=title.opts.get("size", f"{TITLE_PT}pt"))
+    plot.showGrid(x=True, y=True, alpha=palette(dark)["grid"] / 255)
+
+
+def set_title(plot: pg.PlotItem, text: str, dark: bool, points: int = TITLE_PT, color: str | None = None) -> None:
+    plot.setTitle(text, color=color or palette(dark)["foreground"], size=f"{points}pt")
+
+
+def style_legend(legend, dark: bool, points: int = LABEL_PT) -> None:
+    p = palette(dark)
+    legend.setBrush(pg.mkBrush(p["panel"]))
+    legend.setPen(pg.mkPen(p["foreground"], width=0.5))
+    legend.setLabelTextColor(p["foreground"])
+    legend.setLabelTextSize(f"{points}pt")
+    for _, label in legend.items:
+        label.setText(label.text, color=p["foreground"], size=f"{points}pt")
+
+
+def apply_theme(widget, dark: bool) -> None:
+    """Re-colour an existing PlotWidget / GraphicsLayoutWidget / PlotItem."""
+    if hasattr(widget, "setBackground"):
+        widget.setBackground(palette(dark)["background"])
+    for plot in _plot_items(widget):
+        style_axes(plot, dark)
+        if plot.legend is not None:
+            style_legend(plot.legend, dark)

@@ -1,0 +1,266 @@
+"""Plot widgets: items made once, diverged runs marked, healthy auto-range, trail, exports, parameter panel."""
+import os
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtGui
+
+from core.errors import ConfigError
+from core.explain import tutorial_step
+from gui import style
+from gui.plots import FitPlot, LossPlot, LossSeries, ParamPanel, SmallMultiples
+from gui.render import export_png, save_loss_png
+
+LRS = (0.01, 0.1, 0.5)
+COLORS = [style.run_color(i) for i in range(len(LRS))]
+
+
+def healthy_losses(T=200):
+    """Three decaying runs between 1e-3 and 1 (independent of the widget code)."""
+    s = np.arange(T)
+    return np.stack([0.001 + 0.999 * np.exp(-s / tau) for tau in (50, 10, 25)])
+
+
+@pytest.fixture
+def loss_plot(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 500)
+    plot.set_runs(LRS, COLORS)
+    return plot
+
+
+def blown_up(T=200, at=37):
+    """Run 3 rises to a huge value and is NaN after step ``at`` (as the engine records a blow-up)."""
+    losses = np.vstack([healthy_losses(T)[:2], np.full(T, np.nan)])
+    losses[2, :at] = 10.0 ** np.linspace(0, 30, at)
+    return losses
+
+
+def log_view_y(plot):
+    return plot.plotItem.vb.viewRange()[1]
+
+
+def test_curves_are_created_once_and_updated(loss_plot):
+    items = (list(loss_plot.curves), list(loss_plot.markers), list(loss_plot.labels))
+    n_items = len(loss_plot.plotItem.items)
+    losses = blown_up()
+    for t in (10, 50, 199):
+        loss_plot.update_data(losses, t, ("converging",) * 3, np.array([-1, -1, 37 if t >= 37 else -1]))
+    assert (loss_plot.curves, loss_plot.markers, loss_plot.labels) == items
+    assert len(loss_plot.plotItem.items) == n_items
+    curve = loss_plot.curves[1]                              # drawn in view coordinates: log10 of the loss
+    assert len(curve.xData) == 200 and curve.yData[-1] == pytest.approx(np.log10(losses[1, -1]))
+
+
+def test_legend_has_one_entry_per_run_with_its_learning_rate(loss_plot):
+    texts = [label.text for _, label in loss_plot.legend.items]
+    assert len(texts) == 3
+    for text, expected in zip(texts, ("lr=0.01", "lr=0.1", "lr=0.5")):
+        assert expected in text
+
+
+def test_set_runs_replaces_curves_and_legend(loss_plot):
+    loss_plot.set_runs((1.0, 2.0), COLORS[:2])
+    assert len(loss_plot.curves) == 2 and len(loss_plot.legend.items) == 2
+    assert len(loss_plot.plotItem.listDataItems()) == 2 + 2 + 1      # curves, markers, hover dot
+
+
+def test_diverged_run_is_marked_with_its_step(loss_plot):
+    losses = blown_up(at=37)
+    loss_plot.update_data(losses, 199, ("slow", "converging", "diverged"), np.array([-1, -1, 37]))
+    marker, label = loss_plot.markers[2], loss_plot.labels[2]
+    assert marker.isVisible() and label.isVisible()
+    assert "diverged at step 37" in label.toPlainText()
+    assert marker.xData[0] == 36                             # the curve's last finite point
+    assert not loss_plot.markers[0].isVisible() and not loss_plot.labels[1].isVisible()
+
+
+def test_healthy_runs_keep_the_range_when_one_explodes(loss_plot):
+    losses = blown_up()
+    for flagged in (37, -1):          # diverged, or not (yet) flagged but 1e30 × the others
+        loss_plot.update_data(losses, 199, ("converging",) * 3, np.array([-1, -1, flagged]))
+        lo, hi = log_view_y(loss_plot)
+        assert lo <= -3 + 1e-9 and hi >= 0                     # the healthy data (1e-3 … 1) is inside
+        assert hi - lo < 10                                    # not 30+ decades
+        marker_y = loss_plot.markers[2].yData[0] if flagged >= 0 else None
+        if marker_y is not None:
+            assert lo <= marker_y <= hi                        # the marker is kept on screen
+
+
+def test_loss_series_scanned_in_chunks_equals_one_pass():
+    losses = blown_up(T=300, at=120)
+    losses[0, 50] = 0.0                                          # not drawable on a log axis
+    series = LossSeries()
+    for t in (0, 1, 7, 7, 64, 200, 299):
+        series.update(losses[:, :t + 1])
+    with np.errstate(all="ignore"):
+        positive = np.where(losses > 0, losses, np.nan)
+        np.testing.assert_allclose(series.lo_log, np.log10(np.nanmin(positive, axis=1)))
+        np.testing.assert_allclose(series.hi_log, np.log10(np.nanmax(positive, axis=1)))
+        np.testing.assert_allclose(series.log[:, :300], np.log10(positive), equal_nan=True)
+    np.testing.assert_array_equal(series.lo, np.nanmin(losses, axis=1))
+    np.testing.assert_array_equal(series.last, [299, 299, 119])
+    series.update(healthy_losses(10))                            # a new history starts over
+    assert series.n == 10 and series.hi[2] == pytest.approx(1.0)
+
+
+def test_linear_axis_range_ignores_the_explosion(loss_plot):
+    loss_plot.set_log_y(False)
+    loss_plot.update_data(blown_up(), 199, ("converging",) * 3, np.array([-1, -1, 37]))
+    lo, hi = log_view_y(loss_plot)
+    assert lo <= 0.001 and hi >= 1.0 and hi < 10
+
+
+def test_no_si_prefix_on_the_axes(loss_plot):
+    for name in ("left", "bottom"):
+        assert loss_plot.plotItem.getAxis(name).autoSIPrefix is False
+    loss_plot.set_log_y(False)
+    loss_plot.update_data(healthy_losses() * 1e6, 199, (), np.array([-1, -1, -1]))
+    assert loss_plot.plotItem.getAxis("left").autoSIPrefixScale == 1.0
+
+
+def test_hover_shows_step_and_loss_of_the_nearest_curve(loss_plot, qtbot):
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    losses = healthy_losses()
+    loss_plot.update_data(losses, 199, (), np.array([-1, -1, -1]))
+    vb = loss_plot.plotItem.vb
+    loss_plot.scene().sigMouseMoved.emit(vb.mapViewToScene(QtCore.QPointF(20, np.log10(losses[0, 20]))))
+    text = loss_plot.hover_label.toPlainText()
+    assert loss_plot.hover_label.isVisible()
+    assert "lr=0.01" in text and "step 20" in text and f"{losses[0, 20]:.6g}" in text
+
+
+def test_dark_theme_changes_background_and_axis_pen(loss_plot):
+    loss_plot.set_dark(True)
+    assert loss_plot.backgroundBrush().color().name().lower() == style.DARK["background"].lower()
+    assert loss_plot.plotItem.getAxis("left").pen().color().name().lower() == style.DARK["foreground"].lower()
+    loss_plot.set_dark(False)
+    assert loss_plot.backgroundBrush().color().name().lower() == "#ffffff"
+
+
+@pytest.fixture
+def fit_plot(qtbot):
+    plot = FitPlot(trail=4)
+    qtbot.addWidget(plot)
+    plot.set_points(np.linspace(0, 1, 10), np.linspace(0, 1, 10))
+    plot.set_runs((0.1, 1.0), COLORS[:2])
+    return plot
+
+
+def test_fit_trail_holds_at_most_n_faded_fits(fit_plot):
+    xg = np.linspace(0, 1, 5)
+    fits = [np.vstack([np.full(5, 0.1 * i), np.full(5, (-1) ** i)]) for i in range(10)]
+    for f in fits:
+        fit_plot.update_fits(xg, f, np.array([False, False]))
+    for k in range(2):
+        trail = fit_plot.trail_items[k]
+        assert len(trail) == 4
+        shown = [item for item in trail if item.xData is not None and len(item.xData) > 0]
+        assert len(shown) <= 4
+        np.testing.assert_array_equal(trail[0].yData, fits[-2][k])          # the previous fit
+        np.testing.assert_array_equal(trail[3].yData, fits[-5][k])
+        alphas = [item.opts["pen"].color().alpha() for item in trail]
+        assert alphas == sorted(alphas, reverse=True) and alphas[0] < 255
+    np.testing.assert_array_equal(fit_plot.fits[1].yData, fits[-1][1])
+    fit_plot.clear_trail()
+    assert all(item.xData is None or len(item.xData) == 0 for items in fit_plot.trail_items for item in items)
+
+
+def test_fit_range_follows_the_data_not_a_runaway_fit(fit_plot):
+    xg = np.linspace(0, 1, 5)
+    fit_plot.update_fits(xg, np.vstack([np.linspace(0, 1, 5), np.full(5, 1e12)]), np.array([False, True]))
+    lo, hi = fit_plot.plotItem.vb.viewRange()[1]
+    assert lo <= 0 and hi >= 1 and hi - lo < 5
+    label = fit_plot.off_labels[1]                               # says where the runaway fit went
+    assert label.isVisible() and "lr=1" in label.toPlainText() and "1e+12" in label.toPlainText()
+    assert not fit_plot.off_labels[0].isVisible()
+
+
+def test_small_multiples_one_panel_per_run(qtbot):
+    sm = SmallMultiples()
+    qtbot.addWidget(sm)
+    sm.set_runs(LRS, COLORS)
+    sm.set_points([0, 1], [0, 1])
+    panels = list(sm.panels)
+    xg = np.linspace(0, 1, 5)
+    for _ in range(3):
+        sm.update_data(blown_up(), 199, ("slow", "oscillating", "diverged"), np.array([-1, -1, 37]),
+                       xg, np.vstack([xg, xg, np.full(5, 50.0)]))
+    assert sm.panels == panels and len(panels) == 3
+    titles = [p.title.text for p in panels]
+    assert "lr=0.1" in titles[1] and "oscillating" in titles[1]
+    assert "diverged" in titles[2] and "37" in titles[2]
+    assert panels[2].off_chart.isVisible() and not panels[0].off_chart.isVisible()
+
+
+def test_save_loss_png_writes_a_png_of_the_requested_width(tmp_path, qtbot):
+    path = tmp_path / "loss.png"
+    save_loss_png(path, LRS, blown_up(), ("slow", "converging", "diverged"), np.array([-1, -1, 37]),
+                  title="three runs", width=640)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = QtGui.QImage(str(path))
+    assert not image.isNull() and image.width() == 640
+    assert sorted(os.listdir(tmp_path)) == ["loss.png"]          # no temporary file left behind
+
+
+def test_unwritable_png_path_raises_and_creates_nothing(tmp_path, qtbot):
+    with pytest.raises(ConfigError, match="/nonexistent/dir/x.png"):
+        save_loss_png("/nonexistent/dir/x.png", LRS, blown_up(), ("slow",) * 3, np.array([-1, -1, 37]))
+    assert not os.path.exists("/nonexistent")
+    if os.geteuid() != 0:                                        # root ignores permissions
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o500)
+        try:
+            with pytest.raises(ConfigError, match="x.png"):
+                save_loss_png(folder / "x.png", LRS, blown_up(), ("slow",) * 3, np.array([-1, -1, 37]))
+            assert os.listdir(folder) == []
+        finally:
+            folder.chmod(0o700)
+
+
+def test_export_png_of_a_fit_plot_at_a_width(fit_plot, tmp_path):
+    export_png(fit_plot, tmp_path / "fit.png", width=500)
+    assert QtGui.QImage(str(tmp_path / "fit.png")).width() == 500
+    with pytest.raises(ConfigError, match="width"):
+        export_png(fit_plot, tmp_path / "bad.png", width=0)
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_param_panel_rows_and_update_ratio(qtbot):
+    panel = ParamPanel()
+    qtbot.addWidget(panel)
+    H = 3
+    rng = np.random.default_rng(1)
+    theta, grad, delta = (rng.standard_normal(3 * H + 1) for _ in range(3))
+    panel.show_run(0.1, theta, grad, delta, H)
+    table = panel.table
+    assert table.rowCount() == 3 * H + 1
+    names = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
+    assert names[0] == "w1[0]" and names[H] == "b1[0]" and names[2 * H] == "w2[0]" and names[-1] == "b2"
+    shown = np.array([[float(table.item(r, c).text()) for c in range(4)] for r in range(3 * H + 1)])
+    np.testing.assert_allclose(shown[:, 0], theta, rtol=1e-5)
+    np.testing.assert_allclose(shown[:, 2], delta, rtol=1e-5)
+    np.testing.assert_allclose(shown[:, 3], np.abs(delta) / np.abs(theta), rtol=1e-5)
+    panel.show_run(0.1, theta[:4], grad[:4], delta[:4], 1)
+    assert table.rowCount() == 4
+
+
+def test_param_panel_chain_rule_only_when_given(qtbot):
+    panel = ParamPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    assert not panel.chain.isVisible()
+    step = tutorial_step(0.1)
+    panel.show_chain_rule(step)
+    assert panel.chain.isVisible()
+    rows = {panel.chain.verticalHeaderItem(r).text(): panel.chain.item(r, 0).text()
+            for r in range(panel.chain.rowCount())}
+    loss_row = next(v for k, v in rows.items() if k.startswith("L = "))
+    assert float(loss_row) == pytest.approx(step.loss, rel=1e-5)
+    assert float(next(v for k, v in rows.items() if k.startswith("∂L/∂w1"))) == pytest.approx(
+        float(np.ravel(step.dL_dw1)[0]), rel=1e-5)
+    panel.show_chain_rule(None)
+    assert not panel.chain.isVisible()
