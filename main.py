@@ -58,9 +58,9 @@ def experiment_from_args(args):
         value = getattr(args, flag, None)
         if value is not None:
             over[field] = tuple(value) if isinstance(value, list) else value
-    if args.dataset is not None:
+    if getattr(args, "dataset", None) is not None:
         over["data_file"] = None
-    if args.data is not None:
+    if getattr(args, "data", None) is not None:
         over["data_file"] = args.data
     if "hidden" in over and exp.init is not None:
         over["init"] = None          # explicit parameters have the old width: seed new ones

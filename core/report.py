@@ -74,6 +74,7 @@ def write_atomic(path, write, flag: str, mode: str = "w") -> None:
     check_writable(path, flag)
     fd, tmp = _temp_beside(path, flag)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())           # mkstemp makes 0600; give the usual mode
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as fh:
             write(fh)
         os.replace(tmp, path)
@@ -83,6 +84,12 @@ def write_atomic(path, write, flag: str, mode: str = "w") -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _remove(path):

@@ -1,0 +1,382 @@
+"""The controls dock: presets, data, model, learning rates, training budget and speed.
+
+View only.  Every edit is turned into a candidate ``Experiment`` with
+``dataclasses.replace(current, field=value).validated()``, so the messages are core's
+(they name the field and the value); a valid candidate different from the current
+experiment is proposed with ``experiment_edited`` and the window decides.  Typed values
+are never clamped: an invalid one turns its field red and shows the reason under the
+group, and nothing changes until it is fixed.  Speed is not part of the experiment and
+is reported on its own (``speed_changed``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from functools import partial
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from core.activations import ACTIVATIONS
+from core.data import TARGETS
+from core.errors import ConfigError
+from core.experiment import MAX_HIDDEN, PRESETS, Experiment
+
+from .runs import ERROR_STYLE, FIELD_ERROR_STYLE, RunList
+from .worker import FULL_SPEED
+
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, FULL_SPEED)
+DEFAULT_SPEED = 200
+CSV_ITEM = "__csv__"
+PRESET_BUTTONS = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
+                  "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates"}
+
+
+def speed_text(speed: int) -> str:
+    if speed == FULL_SPEED:
+        return "full speed"
+    return f"{speed:,} step/s" if speed == 1 else f"{speed:,} steps/s"
+
+
+def _fmt(v) -> str:
+    """Text that reads back as exactly ``v``."""
+    return str(v) if isinstance(v, int) else repr(float(v))
+
+
+class CoreValidator(QValidator):
+    """Acceptable when ``check(text)`` passes, else Intermediate (typing is never blocked);
+    ``message`` keeps core's reason."""
+
+    def __init__(self, check, parent=None):
+        super().__init__(parent)
+        self.check = check
+        self.message = ""
+
+    def validate(self, text, pos):
+        try:
+            self.check(text)
+        except ConfigError as e:
+            self.message = str(e)
+            return QValidator.State.Intermediate, text, pos
+        self.message = ""
+        return QValidator.State.Acceptable, text, pos
+
+
+class NumberField(QLineEdit):
+    """A typed number checked by core: red with a reason while invalid; ``committed`` on
+    Enter or leaving the field, only with a valid value."""
+
+    committed = Signal()
+    problem = Signal(str)              # core's message, or "" when the text is fine
+
+    def __init__(self, check, tooltip: str, parent=None):
+        super().__init__(parent)
+        self.core_validator = CoreValidator(check, self)
+        self.setValidator(self.core_validator)
+        self.setToolTip(tooltip)
+        self.textEdited.connect(self._on_self_text_edited)
+        self.editingFinished.connect(self.committed)
+
+    def set_text_quietly(self, text: str) -> None:
+        self.setText(text)
+        self.setStyleSheet("")
+
+    @Slot(str)
+    def _on_self_text_edited(self, text: str) -> None:
+        self.core_validator.validate(text, 0)
+        message = self.core_validator.message
+        self.setStyleSheet(FIELD_ERROR_STYLE if message else "")
+        self.problem.emit(message)
+
+
+class WidthSpinBox(QSpinBox):
+    """Hidden width 1 … 512 with arrows; a typed value out of range is explained, not refused."""
+
+    problem = Signal(str)
+
+    def __init__(self, check, parent=None):
+        super().__init__(parent)
+        self.check = check
+        self.setRange(1, MAX_HIDDEN)
+        self.setKeyboardTracking(False)            # valueChanged on Enter / focus out / arrows
+        self.lineEdit().textEdited.connect(self._on_line_edit_text_edited)
+
+    def validate(self, text, pos):
+        state = super().validate(text, pos)
+        state = state[0] if isinstance(state, tuple) else state
+        if state == QValidator.State.Invalid and text.strip().lstrip("-").isdigit():
+            return QValidator.State.Intermediate, text, pos
+        return state, text, pos
+
+    @Slot(str)
+    def _on_line_edit_text_edited(self, text: str) -> None:
+        try:
+            self.check(text)
+        except ConfigError as e:
+            self.problem.emit(str(e))
+            return
+        self.problem.emit("")
+
+
+class _Group(QGroupBox):
+    """A titled group with a form and a red line for the reason a value was refused."""
+
+    def __init__(self, title: str):
+        super().__init__(title)
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+
+class ControlPanel(QWidget):
+    """Everything the user sets.  ``set_experiment`` shows an experiment (model -> view)."""
+
+    preset_chosen = Signal(str)
+    experiment_edited = Signal(object)     # a validated Experiment that differs from the shown one
+    speed_changed = Signal(int)            # steps per second, or FULL_SPEED
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._exp = Experiment().validated()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for group in (self._build_presets(), self._build_data(), self._build_model(),
+                      self._build_runs(), self._build_training()):
+            layout.addWidget(group)
+        layout.addStretch(1)
+        self.set_experiment(self._exp)
+        self.set_speed(DEFAULT_SPEED)
+
+    # -- construction ---------------------------------------------------------------------
+    def _build_presets(self) -> QGroupBox:
+        box = QGroupBox("Presets (from the tutorial)")
+        grid = QGridLayout(box)
+        self.preset_buttons = {}
+        for i, (name, text) in enumerate(PRESET_BUTTONS.items()):
+            button = QPushButton(text)
+            button.setToolTip(PRESETS[name].description)
+            button.clicked.connect(partial(self._on_preset_button_clicked, name))
+            grid.addWidget(button, i // 2, i % 2)
+            self.preset_buttons[name] = button
+        return box
+
+    def _build_data(self) -> QGroupBox:
+        g = self.data_group = _Group("Data")
+        self.dataset = QComboBox()
+        self.dataset.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset.setMinimumContentsLength(12)
+        self.dataset.setToolTip("The data the network learns: the tutorial's single point, a generated "
+                                "target, or your own CSV.")
+        self.csv_button = QPushButton("Load CSV…")
+        self.csv_button.setToolTip("Load your own data: a CSV file with two columns x,y (header optional).")
+        row = QHBoxLayout()
+        row.addWidget(self.dataset, 1)
+        row.addWidget(self.csv_button)
+        g.form.addRow("Data set", row)
+        self.fields = {}
+        self.fields["samples"] = self._field("samples", "How many points are generated, evenly spaced over the x range.")
+        self.fields["noise"] = self._field("noise", "Standard deviation of the Gaussian noise added to each y.")
+        self.fields["x_lo"] = self._field("x_lo", "Smallest x of the generated points.")
+        self.fields["x_hi"] = self._field("x_hi", "Largest x of the generated points.")
+        self.fields["seed"] = self._field("seed", "Seed of the noise and of the initial parameters: same seed, "
+                                                  "same experiment.")
+        rng = QHBoxLayout()
+        rng.addWidget(self.fields["x_lo"])
+        rng.addWidget(QLabel("to"))
+        rng.addWidget(self.fields["x_hi"])
+        g.form.addRow("Samples", self.fields["samples"])
+        g.form.addRow("Noise σ", self.fields["noise"])
+        g.form.addRow("x range", rng)
+        g.form.addRow("Seed", self.fields["seed"])
+        for key in ("samples", "noise", "x_lo", "x_hi", "seed"):
+            self.fields[key].problem.connect(g.show_error)
+        self.dataset.activated.connect(self._on_dataset_activated)
+        self.csv_button.clicked.connect(self._on_csv_button_clicked)
+        return g
+
+    def _build_model(self) -> QGroupBox:
+        g = self.model_group = _Group("Model: 1 → hidden → 1")
+        self.activation = QComboBox()
+        self.activation.setToolTip("The hidden layer's activation function.")
+        for i, (name, a) in enumerate(ACTIVATIONS.items()):
+            self.activation.addItem(a.label, name)
+            self.activation.setItemData(i, a.formula, Qt.ToolTipRole)
+        self.hidden = WidthSpinBox(partial(self._check, "hidden"))
+        self.hidden.setToolTip("Number of hidden units, 1 to 512.")
+        g.form.addRow("Activation", self.activation)
+        g.form.addRow("Hidden units", self.hidden)
+        self.activation.activated.connect(self._on_activation_activated)
+        self.hidden.valueChanged.connect(self._on_hidden_value_changed)
+        self.hidden.problem.connect(g.show_error)
+        return g
+
+    def _build_runs(self) -> QGroupBox:
+        g = self.runs_group = _Group("Learning rates")
+        self.runs = RunList()
+        g.form.addRow(self.runs)
+        self.runs.rates_changed.connect(self._on_runs_rates_changed)
+        return g
+
+    def _build_training(self) -> QGroupBox:
+        g = self.training_group = _Group("Training")
+        self.fields["steps"] = self._field("steps", "Gradient-descent updates per run: the step budget.")
+        self.fields["steps"].problem.connect(g.show_error)
+        self.speed = QSlider(Qt.Horizontal)
+        self.speed.setRange(0, len(SPEEDS) - 1)
+        self.speed.setPageStep(3)
+        self.speed.setToolTip("Steps per second, from one at a time to as fast as the machine goes.")
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(100)
+        row = QHBoxLayout()
+        row.addWidget(self.speed, 1)
+        row.addWidget(self.speed_label)
+        g.form.addRow("Step budget", self.fields["steps"])
+        g.form.addRow("Speed", row)
+        self.speed.valueChanged.connect(self._on_speed_value_changed)
+        return g
+
+    def _field(self, key: str, tooltip: str) -> NumberField:
+        f = NumberField(partial(self._check, key), tooltip)
+        f.committed.connect(partial(self._on_field_committed, key))
+        return f
+
+    # -- candidates -----------------------------------------------------------------------
+    def _changes(self, key: str, value) -> dict:
+        exp = self._exp
+        if key == "x_lo":
+            return {"x_range": (value, exp.x_range[1])}
+        if key == "x_hi":
+            return {"x_range": (exp.x_range[0], value)}
+        if key == "hidden":
+            return {"hidden": value, "init": None if exp.init is not None and value != exp.hidden else exp.init}
+        return {key: value}
+
+    def _check(self, key: str, text) -> Experiment:
+        """The experiment with one field changed, or ConfigError with core's message."""
+        return replace(self._exp, **self._changes(key, text.strip() if isinstance(text, str) else text)).validated()
+
+    def _propose(self, candidate: Experiment) -> None:
+        if candidate != self._exp:
+            self.experiment_edited.emit(candidate)
+
+    def _try(self, key: str, value, group: _Group) -> None:
+        try:
+            candidate = self._check(key, value)
+        except ConfigError as e:
+            group.show_error(str(e))
+            return
+        group.show_error("")
+        self._propose(candidate)
+
+    # -- model -> view --------------------------------------------------------------------
+    def experiment(self) -> Experiment:
+        return self._exp
+
+    def set_experiment(self, exp: Experiment) -> None:
+        """Show ``exp`` in every field (no signals)."""
+        self._exp = exp
+        self.dataset.blockSignals(True)
+        self.dataset.clear()
+        for name, target in TARGETS.items():
+            self.dataset.addItem(target.label, name)
+        if exp.data_file:
+            self.dataset.addItem(f"Your data: {os.path.basename(exp.data_file)}", CSV_ITEM)
+            self.dataset.setItemData(self.dataset.count() - 1, exp.data_file, Qt.ToolTipRole)
+            self.dataset.setCurrentIndex(self.dataset.count() - 1)
+        else:
+            self.dataset.setCurrentIndex(self.dataset.findData(exp.dataset))
+        self.dataset.blockSignals(False)
+        values = {"samples": exp.samples, "noise": exp.noise, "x_lo": exp.x_range[0], "x_hi": exp.x_range[1],
+                  "seed": exp.seed, "steps": exp.steps}
+        for key, value in values.items():
+            self.fields[key].set_text_quietly(_fmt(value))
+        generated = exp.data_file is None and TARGETS[exp.dataset].generated
+        for key in ("samples", "noise", "x_lo", "x_hi"):
+            self.fields[key].setEnabled(generated)
+        self.activation.blockSignals(True)
+        self.activation.setCurrentIndex(self.activation.findData(exp.activation))
+        self.activation.blockSignals(False)
+        self.hidden.blockSignals(True)
+        self.hidden.setValue(exp.hidden)
+        self.hidden.blockSignals(False)
+        self.runs.set_rates(exp.learning_rates)
+        for group in (self.data_group, self.model_group, self.runs_group, self.training_group):
+            group.show_error("")
+
+    def set_speed(self, speed: int) -> None:
+        index = SPEEDS.index(speed) if speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
+        self.speed.blockSignals(True)
+        self.speed.setValue(index)
+        self.speed.blockSignals(False)
+        self.speed_label.setText(speed_text(SPEEDS[index]))
+
+    def current_speed(self) -> int:
+        return SPEEDS[self.speed.value()]
+
+    def load_csv(self, path: str) -> None:
+        """Propose the experiment on the user's CSV (the window reads it and reports errors)."""
+        self._try("data_file", str(path), self.data_group)
+
+    # -- view -> model --------------------------------------------------------------------
+    def _on_preset_button_clicked(self, name: str, checked: bool = False) -> None:
+        self.preset_chosen.emit(name)
+
+    @Slot(int)
+    def _on_dataset_activated(self, index: int) -> None:
+        name = self.dataset.itemData(index)
+        exp = self._exp
+        if name == CSV_ITEM or (name == exp.dataset and exp.data_file is None):
+            return
+        changes = {"dataset": name, "data_file": None,
+                   "init": None if exp.dataset == "tutorial" else exp.init}
+        was_generated = exp.data_file is None and TARGETS[exp.dataset].generated
+        if TARGETS[name].generated and not was_generated and exp.samples < 2:
+            default = Experiment()                      # one point is no curve: start from the defaults
+            changes.update(samples=default.samples, noise=default.noise if exp.noise == 0 else exp.noise)
+        try:
+            candidate = replace(exp, **changes).validated()
+        except ConfigError as e:
+            self.data_group.show_error(str(e))
+            return
+        self._propose(candidate)
+
+    @Slot()
+    def _on_csv_button_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load x,y data", "", "CSV files (*.csv *.txt);;All files (*)")
+        if path:
+            self.load_csv(path)
+
+    @Slot(int)
+    def _on_activation_activated(self, index: int) -> None:
+        self._try("activation", self.activation.itemData(index), self.model_group)
+
+    @Slot(int)
+    def _on_hidden_value_changed(self, value: int) -> None:
+        self._try("hidden", value, self.model_group)
+
+    def _on_field_committed(self, key: str) -> None:
+        group = self.training_group if key == "steps" else self.data_group
+        self._try(key, self.fields[key].text(), group)
+
+    @Slot(tuple)
+    def _on_runs_rates_changed(self, rates: tuple) -> None:
+        self._try("learning_rates", tuple(rates), self.runs_group)
+
+    @Slot(int)
+    def _on_speed_value_changed(self, index: int) -> None:
+        self.speed_label.setText(speed_text(SPEEDS[index]))
+        self.speed_changed.emit(SPEEDS[index])

@@ -1,0 +1,83 @@
+"""The Help menu's texts: keyboard shortcuts, how to read each view, what a change does."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+SHORTCUTS = (
+    ("Space", "Start or pause training"),
+    ("→ (Right arrow)", "Take exactly one gradient-descent step (pauses first)"),
+    ("R", "Reset to step 0 (paused)"),
+    ("Ctrl+O", "Open an experiment (JSON)"),
+    ("Ctrl+S", "Save the experiment (JSON)"),
+    ("Ctrl+E", "Export the loss curves as PNG"),
+    ("Ctrl+Shift+E", "Export the loss curves as CSV"),
+    ("Ctrl+D", "Dark theme on or off"),
+    ("Ctrl+L", "Loss axis: log or linear"),
+    ("F1", "How to read the views"),
+    ("Ctrl+Q", "Quit"),
+)
+
+VIEWS = (
+    ("Loss curves (Overlay, left)",
+     "The loss after every step, one curve per learning rate in its colour, on a log axis. "
+     "<b>Converging</b>: the curve falls and levels off low. <b>Slow</b>: it falls gently and stays far "
+     "above the best run — the rate is too small. <b>Oscillating</b>: a thick zigzag band or a staircase — "
+     "the loss goes up and down from one step to the next (every step is kept, so the band's envelope "
+     "shows at any zoom). <b>Diverged</b>: the curve climbs above where it started, or shoots up and "
+     "stops with ✗ and “diverged at step k”. Hover to read a step's loss."),
+    ("Fitted function (Overlay, right)",
+     "The data points and each run's current function in its colour; the faded lines are its last few "
+     "fits. <b>Converging</b>: the curve settles onto the points. <b>Slow</b>: it creeps towards them. "
+     "<b>Oscillating</b>: at a slow speed the fit flips from one side of the data to the other and the "
+     "faded trail shows both sides. <b>Diverged</b>: the curve leaves the data; a dashed curve is a run "
+     "that blew up, frozen at its last sane parameters."),
+    ("Side by side",
+     "One panel per learning rate, its loss on the left and its fit on the right, so four or more runs "
+     "can be compared without hiding each other. Healthy runs share one loss scale; the title says the "
+     "run's outcome. Read each panel as the two views above."),
+    ("Parameters",
+     "For the run selected in the list: each parameter's value θ, its gradient ∂L/∂θ, its last update "
+     "Δθ and the update-to-weight ratio |Δθ|/|θ|. Tiny ratios (below about 1e-5) mean slow learning; "
+     "ratios near 1 or above mean the steps overshoot — oscillation or divergence. On the tutorial's "
+     "single point the chain-rule table shows the forward pass, every derivative and the update of the "
+     "current step, the numbers <code>python main.py explain</code> prints."),
+    ("Outcome words",
+     "Next to each run's colour: <b>converging</b>, <b>slow</b> (loss at least twice the best run's), "
+     "<b>oscillating</b> (the loss rose on a quarter of the last 50 steps, or the update keeps reversing "
+     "direction) or <b>diverged</b> (above its starting loss for the last 50 steps, or blew up). They "
+     "update live."),
+)
+
+CHANGES = (
+    "Changing the data, the model, a learning rate, the seed or the step budget starts the experiment "
+    "again at step 0 with the new settings; if it was training, it keeps training. The speed, the "
+    "theme, the log/linear axes and the selected run apply at once without a reset. Reset (R) returns "
+    "to step 0 and pauses.")
+
+
+def shortcuts_html() -> str:
+    rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+    return f"<h3>Keyboard shortcuts</h3><table>{rows}</table>"
+
+
+def views_html() -> str:
+    parts = [f"<h3>{title}</h3><p>{text}</p>" for title, text in VIEWS]
+    parts.append(f"<h3>Changing a setting while training</h3><p>{CHANGES}</p>")
+    return "".join(parts)
+
+
+class HelpDialog(QDialog):
+    """A non-blocking dialog showing one help page."""
+
+    def __init__(self, title: str, html: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.text = QTextBrowser()
+        self.text.setHtml(html)
+        self.text.setOpenExternalLinks(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(640, 560)

@@ -1,0 +1,332 @@
+"""The learning rates: a list of runs (colour, rate, outcome in words) and the editor of
+the selected run's rate, a slider over decades beside a field that takes typed values.
+
+A learning rate spans decades, so the slider is logarithmic: each decade has the ten
+"nice" values of LOG_MANTISSAS (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8), from 1e-5 to 10.
+The field accepts any value core accepts (a positive finite number, e.g. 3e-3 or 20);
+a value outside the slider's span keeps the slider at its end and is used as typed.
+An invalid value is never clamped: the field turns red, the reason (core's message,
+naming the field and the value) is shown under it, and the model keeps its value.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget)
+
+from core.errors import ConfigError
+from core.experiment import Experiment
+from core.outcomes import DIVERGED, NOT_STARTED
+from core.report import lr_label
+
+from . import style
+
+LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
+LOG_MIN_DECADE, LOG_MAX_DECADE = -5, 1        # the slider spans 1e-5 … 10
+MAX_RUNS = 16
+ERROR_STYLE = "color: #C0392B;"
+FIELD_ERROR_STYLE = "QLineEdit { border: 2px solid #C0392B; }"
+
+
+# -- the logarithmic scale ----------------------------------------------------------------
+def slider_values() -> list[float]:
+    """Every value the slider can take, increasing: 1e-5, 1.2e-5, … 8, 10."""
+    out = [float(f"{m}e{d}") for d in range(LOG_MIN_DECADE, LOG_MAX_DECADE) for m in LOG_MANTISSAS]
+    return out + [float(f"1e{LOG_MAX_DECADE}")]
+
+
+SLIDER_VALUES = slider_values()
+
+
+def slider_index(lr: float) -> int:
+    """The slider position nearest to ``lr`` on a log scale (the ends for values beyond)."""
+    target = math.log10(lr)
+    return min(range(len(SLIDER_VALUES)), key=lambda i: abs(math.log10(SLIDER_VALUES[i]) - target))
+
+
+def format_rate(lr: float) -> str:
+    """The shortest text that reads back as exactly ``lr`` (0.1, 0.003, 1e-05)."""
+    return repr(float(lr))
+
+
+def parse_rate(text: str) -> float:
+    """A learning rate from typed text, or ConfigError with core's message."""
+    return Experiment(learning_rates=(text.strip(),)).validated().learning_rates[0]
+
+
+def next_rate(rates) -> float:
+    """A new run's rate: the next slider value a half decade above the largest rate."""
+    top = max(rates) if rates else 0.01
+    for v in SLIDER_VALUES:
+        if v >= top * 3 * (1 - 1e-9):
+            return v
+    return float(top * 3)
+
+
+class RateValidator(QValidator):
+    """Acceptable when core accepts the text as a learning rate; otherwise Intermediate
+    (typing is never blocked) with ``message`` saying why."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.message = ""
+
+    def validate(self, text, pos):
+        try:
+            parse_rate(text)
+        except ConfigError as e:
+            self.message = str(e)
+            return QValidator.State.Intermediate, text, pos
+        self.message = ""
+        return QValidator.State.Acceptable, text, pos
+
+
+class LogRateEditor(QWidget):
+    """A log-scale slider over decades beside a field that accepts typed values."""
+
+    committed = Signal(float)          # a valid rate the user chose
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._value = 0.1
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, len(SLIDER_VALUES) - 1)
+        self.slider.setPageStep(len(LOG_MANTISSAS))          # PgUp/PgDn: one decade
+        self.slider.setToolTip("Drag to set the selected run's learning rate on a log scale, 1e-5 to 10.")
+        self.field = QLineEdit()
+        self.field.setMaximumWidth(110)
+        self.validator = RateValidator(self.field)
+        self.field.setValidator(self.validator)
+        self.field.setToolTip("Type the selected run's learning rate (such as 0.1 or 3e-3) and press Enter.")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        self.scale = QLabel("1e-5 … 10, log scale")
+        self.scale.setStyleSheet("color: palette(mid);")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.field)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.error)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.slider.sliderReleased.connect(self._on_slider_released)
+        self.field.textEdited.connect(self._on_field_text_edited)
+        self.field.editingFinished.connect(self._on_field_editing_finished)
+        self.set_value(self._value)
+
+    def value(self) -> float:
+        return self._value
+
+    def set_value(self, lr: float) -> None:
+        """Model -> view: show ``lr`` (no signal)."""
+        self._value = float(lr)
+        self.slider.blockSignals(True)
+        self.slider.setValue(slider_index(self._value))
+        self.slider.blockSignals(False)
+        self.field.setText(format_rate(self._value))
+        self._show_error("")
+
+    def error_text(self) -> str:
+        return "" if self.error.isHidden() else self.error.text()
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        self.field.setStyleSheet(FIELD_ERROR_STYLE if message else "")
+
+    # -- slots ----------------------------------------------------------------------------
+    @Slot(int)
+    def _on_slider_value_changed(self, index: int) -> None:
+        value = SLIDER_VALUES[index]
+        self.field.setText(format_rate(value))
+        self._show_error("")
+        if not self.slider.isSliderDown():              # keys, clicks, wheel: commit now
+            self._commit(value)
+
+    @Slot()
+    def _on_slider_released(self) -> None:
+        self._commit(SLIDER_VALUES[self.slider.value()])
+
+    @Slot(str)
+    def _on_field_text_edited(self, text: str) -> None:
+        self.validator.validate(text, 0)
+        self._show_error(self.validator.message)
+
+    @Slot()
+    def _on_field_editing_finished(self) -> None:      # only emitted for an acceptable value
+        try:
+            value = parse_rate(self.field.text())
+        except ConfigError as e:                         # (defensive: the validator said no)
+            self._show_error(str(e))
+            return
+        self.slider.blockSignals(True)
+        self.slider.setValue(slider_index(value))
+        self.slider.blockSignals(False)
+        self._commit(value)
+
+    def _commit(self, value: float) -> None:
+        self._show_error("")
+        if value != self._value:
+            self._value = value
+            self.committed.emit(value)
+
+
+class RunRow(QWidget):
+    """One run in the list: colour swatch, learning rate, outcome in words."""
+
+    def __init__(self, color: str, lr: float, parent=None):
+        super().__init__(parent)
+        self.swatch = QLabel()
+        self.swatch.setFixedSize(18, 18)
+        self.rate = QLabel()
+        self.rate.setMinimumWidth(80)
+        self.outcome = QLabel()
+        self.outcome.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.swatch)
+        layout.addWidget(self.rate)
+        layout.addWidget(self.outcome, 1)
+        self.set_run(color, lr)
+        self.set_outcome(NOT_STARTED, -1)
+
+    def set_run(self, color: str, lr: float) -> None:
+        self.swatch.setStyleSheet(f"background: {color}; border: 1px solid #404040; border-radius: 3px;")
+        self.rate.setText(lr_label(lr))
+
+    def set_outcome(self, outcome: str, diverged_step: int) -> None:
+        s = style.outcome_style(outcome)
+        text = style.outcome_text(outcome)
+        if outcome == DIVERGED and diverged_step >= 0:
+            text += f" at step {diverged_step}"
+        if text != self.outcome.text():
+            self.outcome.setText(text)
+            self.outcome.setStyleSheet(f"color: {s.color}; font-weight: bold;")
+
+
+class RunList(QWidget):
+    """The runs of the experiment and the editor of the selected run's learning rate.
+
+    View only: ``rates_changed`` proposes new rates; the window validates them with the
+    rest of the experiment and calls ``set_rates`` back.
+    """
+
+    rates_changed = Signal(tuple)        # proposed learning rates
+    selection_changed = Signal(int)      # index of the selected run
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rates: tuple = ()
+        self.list = QListWidget()
+        self.list.setToolTip("The runs, one per learning rate, in their plot colours; select one to edit "
+                             "its rate and to see its parameters.")
+        self.list.setSelectionMode(QListWidget.SingleSelection)
+        self.set_dark(False)
+        self.add_button = QPushButton("Add run")
+        self.add_button.setToolTip("Add a run at a learning rate half a decade above the largest one.")
+        self.remove_button = QPushButton("Remove run")
+        self.remove_button.setToolTip("Remove the selected run (an experiment keeps at least one).")
+        self.editor = LogRateEditor()
+        self.editor_label = QLabel("Learning rate of the selected run:")
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+        layout.addWidget(self.editor_label)
+        layout.addWidget(self.editor)
+        self.list.currentRowChanged.connect(self._on_list_current_row_changed)
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.remove_button.clicked.connect(self._on_remove_button_clicked)
+        self.editor.committed.connect(self._on_editor_committed)
+
+    def set_dark(self, dark: bool) -> None:
+        """Explicit colours: a style sheet does not follow a later palette change."""
+        self._dark = bool(dark)
+        base, text, selected = ("#1E1E1E", "#E6E6E6", "#2F4A63") if dark else ("#FFFFFF", "#202020", "#D3E5F3")
+        self.list.setStyleSheet(f"QListWidget {{ background: {base}; color: {text}; }} "
+                                f"QListWidget::item:selected {{ background: {selected}; }}")
+        for k in range(self.list.count()):
+            self.row(k).rate.setStyleSheet(f"color: {text};")
+
+    # -- model -> view --------------------------------------------------------------------
+    def rates(self) -> tuple:
+        return self._rates
+
+    def selected(self) -> int:
+        return max(0, self.list.currentRow())
+
+    def row(self, k: int) -> RunRow:
+        return self.list.itemWidget(self.list.item(k))
+
+    def set_rates(self, rates) -> None:
+        rates = tuple(float(r) for r in rates)
+        keep = self.selected()
+        self._rates = rates
+        self.list.blockSignals(True)
+        if self.list.count() != len(rates):
+            self.list.clear()
+            for k, lr in enumerate(rates):
+                item = QListWidgetItem()
+                row = RunRow(style.run_color(k), lr)
+                item.setSizeHint(row.sizeHint())
+                self.list.addItem(item)
+                self.list.setItemWidget(item, row)
+            self.set_dark(self._dark)
+        for k, lr in enumerate(rates):
+            self.row(k).set_run(style.run_color(k), lr)
+            self.row(k).set_outcome(NOT_STARTED, -1)
+        self.list.setCurrentRow(min(keep, len(rates) - 1))
+        self.list.blockSignals(False)
+        rows = min(max(len(rates), 2), 8)
+        self.list.setFixedHeight(rows * (self.row(0).sizeHint().height() + 2) + 8)
+        self.remove_button.setEnabled(len(rates) > 1)
+        self.add_button.setEnabled(len(rates) < MAX_RUNS)
+        self.editor.set_value(rates[self.selected()] if rates else 0.1)
+
+    def set_outcomes(self, outcomes, diverged_steps) -> None:
+        for k, (outcome, d) in enumerate(zip(outcomes, diverged_steps)):
+            if k < self.list.count():
+                self.row(k).set_outcome(outcome, int(d))
+
+    def outcome_text(self, k: int) -> str:
+        return self.row(k).outcome.text()
+
+    # -- view -> model --------------------------------------------------------------------
+    @Slot(int)
+    def _on_list_current_row_changed(self, k: int) -> None:
+        if 0 <= k < len(self._rates):
+            self.editor.set_value(self._rates[k])
+            self.selection_changed.emit(k)
+
+    @Slot()
+    def _on_add_button_clicked(self) -> None:
+        if len(self._rates) >= MAX_RUNS:
+            return
+        new = len(self._rates)
+        self.rates_changed.emit(self._rates + (next_rate(self._rates),))
+        if self.list.count() > new:                     # accepted: select the new run
+            self.list.setCurrentRow(new)
+
+    @Slot()
+    def _on_remove_button_clicked(self) -> None:
+        if len(self._rates) <= 1:
+            return
+        k = self.selected()
+        self.rates_changed.emit(self._rates[:k] + self._rates[k + 1:])
+
+    @Slot(float)
+    def _on_editor_committed(self, lr: float) -> None:
+        k = self.selected()
+        if 0 <= k < len(self._rates) and self._rates[k] != lr:
+            self.rates_changed.emit(self._rates[:k] + (lr,) + self._rates[k + 1:])
