@@ -45,12 +45,24 @@ class Trainer:
         self.net = MLP(data.x, data.y, hidden, activation, runs=K)
         self.theta = np.repeat(np.asarray(theta0, dtype=float)[None, :], K, axis=0)
         self.grad = np.empty_like(self.theta)
-        self.delta = np.zeros_like(self.theta)
+        # The last W + 1 updates and the parameters after them (W = the outcome window), in
+        # rings indexed by step % (W + 1): the optimizer writes each update straight into its
+        # slot, and the outcome monitor reads the window once per batch, not every step.
+        R = oc.WINDOW + 1
+        self._deltas = np.zeros((R,) + self.theta.shape)
+        self._thetas = np.zeros((R,) + self.theta.shape)
+        self._delta_slots = list(self._deltas)
+        self._theta_slots = list(self._thetas)
         # float64 on purpose: the CSV promises full precision.  np.empty pages memory in
         # lazily, so a long budget costs only what has been trained: 8·K bytes a step.
-        self.losses = np.empty((K, self.steps + 1))
+        # Stored step-major (row t: every run's loss after t updates), so a step writes
+        # one short row and memory is paged in in the order it is trained; ``losses`` is
+        # the (K, steps + 1) view of it.
+        self._loss_rows = np.empty((self.steps + 1, K))
+        self.losses = self._loss_rows.T
         self.t = 0
         self.active = np.ones(K, dtype=bool)
+        self._stopped = False                 # any run stopped (not self.active.all())
         self.diverged_step = np.full(K, -1)
         with np.errstate(all="ignore"):
             loss0 = self.net.loss_and_grad(self.theta, self.grad)
@@ -63,20 +75,31 @@ class Trainer:
     def done(self) -> bool:
         return self.t >= self.steps
 
+    @property
+    def delta(self) -> np.ndarray:
+        """(K, P) the last update Δθ = θ_t − θ_{t−1} (zeros before the first)."""
+        return self._deltas[self.t % len(self._deltas)]
+
     def step(self, n: int = 1) -> int:
         """Take up to ``n`` updates (fewer at the end of the budget); returns how many."""
         n = max(0, min(int(n), self.steps - self.t))
-        theta, grad, delta, net = self.theta, self.grad, self.delta, self.net
+        theta, grad, net, rows, bound = self.theta, self.grad, self.net, self._loss_rows, self.bound
+        update, deltas, thetas = self.optimizer.update, self._delta_slots, self._theta_slots
+        R, t = len(deltas), self.t
         with np.errstate(all="ignore"):      # overflow is detected below, never printed
             for _ in range(n):
-                self.optimizer.update(grad, self.t, out=delta)      # Δθ = −η·∂L/∂θ
+                delta = deltas[(t + 1) % R]
+                update(grad, t, out=delta)                          # Δθ = −η·∂L/∂θ
                 theta += delta
                 loss = net.loss_and_grad(theta, grad)
-                self.t += 1
-                self.losses[:, self.t] = loss
-                self.monitor.record_update(delta, theta)
-                if not (loss <= self.bound).all() or not self.active.all():
+                self.t = t = t + 1
+                rows[t] = loss
+                np.copyto(thetas[t % R], theta)
+                # Losses are ≥ 0, so a sum within the bound means every one is; NaN or inf
+                # anywhere makes the sum fail the test too.
+                if self._stopped or not (sum(loss.tolist()) <= bound):
                     self._mark_diverged(loss)
+            self.monitor.record_ring(self._deltas, self._thetas, t, n)
         self.monitor.classify(self.losses, self.t, self.active)
         return n
 
@@ -94,6 +117,7 @@ class Trainer:
             self.diverged_step[new] = self.t
             self.losses[new & ~np.isfinite(loss), self.t] = np.nan
         stopped = ~self.active
+        self._stopped = bool(stopped.any())
         self.grad[stopped] = 0.0
         self.losses[stopped & (self.diverged_step < self.t), self.t] = np.nan
 

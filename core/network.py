@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import _FROM_EXP_NEG_Z, get_activation
 
 PARAM_NAMES = ("w1", "b1", "w2", "b2")
 
@@ -39,22 +39,25 @@ def pack(w1, b1, w2, b2) -> np.ndarray:
     return np.concatenate([w1, b1, w2, [float(b2)]])
 
 
-def _layers(theta: np.ndarray, hidden: int):
-    """Views of theta (K, 3H+1) as the two layers' [weights; bias] matrices.
-
-    layer 1: (K, 2, H) = [w1; b1]        layer 2: (K, H+1, 1) = [w2; b2]
-    Both are views, so writing into them writes theta (or a gradient of its layout).
-    """
-    K, H = theta.shape[0], hidden
-    first = np.lib.stride_tricks.as_strided(
-        theta, shape=(K, 2, H), strides=(theta.strides[0], H * theta.strides[1], theta.strides[1]),
-        writeable=True)
-    second = theta[:, 2 * H:, None]
-    return first, second
-
-
 class MLP:
-    """Forward and backward passes of K networks of one architecture on one data set."""
+    """Forward and backward passes of K networks of one architecture on one data set.
+
+    The hidden layer is laid out feature-major, one row of N samples per hidden unit
+    and run, in one work area of shape (2H + 2, K, N)::
+
+        [ y_pred − y_true | σ'(z1) (H rows) | a1 (H rows) | 1 ]
+
+    so every elementwise pass runs over one contiguous (H, K, N) stretch (views of one
+    array whose extents interleave would make numpy copy to rule out overlap), and the
+    backward pass is two matrix-vector products per run: ``block·∂L/∂y_pred`` gives
+    Σ ∂L/∂y_pred·(y_pred − y_true) = 2L, Σ ∂L/∂y_pred·σ'(z1), ∂L/∂w2 = Σ ∂L/∂y_pred·a1
+    and ∂L/∂b2 = Σ ∂L/∂y_pred; ``σ'(z1)·(x·∂L/∂y_pred)`` the rest.  w2 is the same for
+    every sample, so ∂L/∂z1 = ∂L/∂y_pred·w2·σ'(z1) is never formed sample by sample:
+    ∂L/∂w1 = w2·Σₙ x·∂L/∂y_pred·σ'(z1) and ∂L/∂b1 = w2·Σₙ ∂L/∂y_pred·σ'(z1).
+    ``a1``, ``da1_dz1`` (K, N, H), ``y_pred`` and ``dL_dy_pred`` (K, N) are views of the
+    last pass; ``z1``, ``dL_da1`` and ``dL_dz1`` are worked out when read, from the
+    parameters last passed.
+    """
 
     def __init__(self, x, y, hidden: int, activation: str, runs: int = 1):
         x = np.ascontiguousarray(x, dtype=float)
@@ -64,61 +67,108 @@ class MLP:
         K, N, H = self.runs, x.size, self.hidden
         self.x1 = np.stack([x, np.ones_like(x)], axis=1)      # [x, 1]   (N, 2)
         self.x1_T = np.ascontiguousarray(self.x1.T)           # (2, N)
-        self.z1 = np.empty((K, N, H))
-        self._a1_1 = np.ones((K, N, H + 1))                   # [a1, 1]  (K, N, H+1)
-        self.a1 = self._a1_1[..., :H]
-        self.y_pred = np.empty((K, N))
-        self.dL_dy_pred = np.empty((K, N))
-        self.dL_da1 = np.empty((K, N, H))
-        self.da1_dz1 = np.empty((K, N, H))                    # σ'(z1)
-        self.dL_dz1 = np.empty((K, N, H))
+        # The sigmoid needs e^−z: the first layer computes −z1 = [−x, −1]·[w1; b1] (negation
+        # is exact, so this is −z1 to the bit) and saves a pass over (K, H, N).
+        self._of_exp = _FROM_EXP_NEG_Z.get(self.activation.forward)
+        self._x1_T_in = -self.x1_T if self._of_exp else self.x1_T
+        block = np.empty((2 * H + 2, K, N))                   # [y_pred − y | σ'(z1) | a1 | 1]
+        block[2 * H + 1] = 1.0
+        self._r = block[0]                                    # (K, N)
+        self._d = block[1:H + 1]                              # (H, K, N), contiguous:
+        self._a = block[H + 1:2 * H + 1]                      # elementwise passes use these
+        self._block = block.transpose(1, 0, 2)                # (K, 2H + 2, N): per-run matrices
+        self._d_rows = self._d.transpose(1, 0, 2)             # z1 (or −z1) until σ'(z1) is due
+        self._a_1 = self._block[:, H + 1:, :]                 # [a1; 1]
+        self._y_pred = np.empty((K, 1, N))
+        self._dy = np.empty((K, 2, N))                        # [x·∂L/∂y_pred; ∂L/∂y_pred]
+        self._x2 = np.stack([x * (2.0 / N), np.full(N, 2.0 / N)])
+        self._dy_col = self._dy[:, 1, :, None]
+        self._xdy_col = self._dy[:, 0, :, None]
+        self.y_pred = self._y_pred[:, 0, :]
+        self.dL_dy_pred = self._dy[:, 1, :]
+        self.a1 = self._a.transpose(1, 2, 0)                  # (K, N, H) views
+        self.da1_dz1 = self._d.transpose(1, 2, 0)             # σ'(z1)
         self.loss = np.empty(K)
-        self._bound = None
+        self._theta = self._grad = None
+        self._w2 = np.zeros((K, 1, H))
 
     @property
     def n_params(self) -> int:
         return n_params(self.hidden)
 
-    def _views(self, theta, grad=None):
-        key = (theta.__array_interface__["data"][0], None if grad is None else grad.__array_interface__["data"][0])
-        if self._bound is None or self._bound[0] != key:
-            layer1, layer2 = _layers(theta, self.hidden)
-            w2 = theta[:, None, 2 * self.hidden:3 * self.hidden]
-            grads = _layers(grad, self.hidden) if grad is not None else (None, None)
-            self._bound = (key, layer1, layer2, w2, grads)
-        return self._bound[1:]
+    @property
+    def z1(self) -> np.ndarray:
+        """(K, N, H) z1 = w1·x + b1 of the parameters last passed (worked out when read)."""
+        if self._theta is None:
+            return np.zeros(self.a1.shape)
+        return np.matmul(self._first, self.x1_T).transpose(0, 2, 1)
+
+    @property
+    def dL_da1(self) -> np.ndarray:
+        """(K, N, H) ∂L/∂a1 = ∂L/∂y_pred·w2 of the last backward pass."""
+        return self.dL_dy_pred[:, :, None] * self._w2
+
+    @property
+    def dL_dz1(self) -> np.ndarray:
+        """(K, N, H) ∂L/∂z1 = ∂L/∂a1·σ'(z1) of the last backward pass."""
+        return self.dL_da1 * self.da1_dz1
+
+    def _bind(self, theta, grad):
+        """Views of theta (and grad), made again only when a different array comes in."""
+        K, H = theta.shape[0], self.hidden
+        s0, s1 = theta.strides
+        self._theta = theta
+        self._first = np.lib.stride_tricks.as_strided(            # [w1; b1]ᵀ  (K, H, 2)
+            theta, shape=(K, H, 2), strides=(s0, s1, H * s1), writeable=False)
+        self._second = theta[:, None, 2 * H:]                     # [w2 | b2]  (K, 1, H+1)
+        self._w2 = theta[:, None, 2 * H:3 * H]                    # (K, 1, H)
+        if grad is not None:
+            g0, g1 = grad.strides
+            self._grad = grad
+            self._g_first = np.lib.stride_tricks.as_strided(      # [∂w1; ∂b1]  (K, 2, H)
+                grad, shape=(K, 2, H), strides=(g0, H * g1, g1), writeable=True)
+            # block·∂L/∂y_pred, 2H + 2 numbers, lands on grad[H − 1:]: 2L on the last
+            # ∂w1 slot (read, then overwritten), then ∂b1/w2, ∂w2, ∂b2 in place.
+            self._g_block = grad[:, H - 1:, None]
+            self._g_loss = grad[:, H - 1]
+            self._g_w1 = grad[:, :H, None]
 
     def forward(self, theta: np.ndarray) -> np.ndarray:
         """y_pred of every run; keeps z1 and a1 for the backward pass."""
-        layer1, layer2, _, _ = self._views(theta)
-        np.matmul(self.x1, layer1, out=self.z1)                   # z1 = w1·x + b1
-        self.activation.forward(self.z1, out=self.a1)             # a1 = σ(z1)
-        np.matmul(self._a1_1, layer2, out=self.y_pred[:, :, None])  # y_pred = w2·a1 + b2
+        if theta is not self._theta:
+            self._bind(theta, None)
+        # z1 goes where σ'(z1) will go: the work area stays small enough for the cache.
+        if self._of_exp:                                                  # a1 = σ(z1) from e^−z1
+            np.matmul(self._first, self._x1_T_in, out=self._d_rows)       # −z1 = −(w1·x + b1)
+            np.exp(self._d, out=self._d)
+            self._of_exp(self._d, out=self._a)
+        else:
+            np.matmul(self._first, self._x1_T_in, out=self._d_rows)       # z1 = w1·x + b1
+            self.activation.forward(self._d, out=self._a)                 # a1 = σ(z1)
+        np.matmul(self._second, self._a_1, out=self._y_pred)              # y_pred = w2·a1 + b2
         return self.y_pred
 
     def loss_and_grad(self, theta: np.ndarray, grad: np.ndarray) -> np.ndarray:
         """Loss of every run; writes ∂L/∂θ into ``grad`` (same layout as ``theta``)."""
-        N = self.x.size
-        _, _, w2, (g_layer1, g_layer2) = self._views(theta, grad)
+        if theta is not self._theta or grad is not self._grad:
+            self._bind(theta, grad)
         self.forward(theta)
 
         # L = mean((y_true − y_pred)²)             ∂L/∂y_pred = −2(y_true − y_pred)/N
-        r = np.subtract(self.y_pred, self.y, out=self.dL_dy_pred)
-        np.matmul(r[:, None, :], r[:, :, None], out=self.loss[:, None, None])
-        self.loss /= N
-        r *= 2.0 / N
+        np.subtract(self.y_pred, self.y, out=self._r)
+        np.multiply(self._r[:, None, :], self._x2, out=self._dy)          # [x·∂L/∂y_pred; ∂L/∂y_pred]
 
+        # a1 = σ(z1)                                 σ'(z1)
+        self.activation.derivative(self._a, out=self._d)
+
+        # One pass over each run's block:            Σₙ ∂L/∂y_pred·[y_pred − y, σ'(z1), a1, 1]
         # y_pred = w2·a1 + b2                        ∂L/∂[w2; b2] = Σₙ ∂L/∂y_pred·[a1, 1]
-        np.matmul(self.dL_dy_pred[:, None, :], self._a1_1, out=g_layer2.transpose(0, 2, 1))
-        #                                             ∂L/∂a1 = ∂L/∂y_pred·w2
-        np.multiply(self.dL_dy_pred[:, :, None], w2, out=self.dL_da1)
-
-        # a1 = σ(z1)                                 ∂L/∂z1 = ∂L/∂a1·σ'(z1)
-        self.activation.derivative(self.a1, out=self.da1_dz1)
-        np.multiply(self.dL_da1, self.da1_dz1, out=self.dL_dz1)
-
-        # z1 = w1·x + b1                             ∂L/∂[w1; b1] = Σₙ [x, 1]·∂L/∂z1
-        np.matmul(self.x1_T, self.dL_dz1, out=g_layer1)
+        np.matmul(self._block, self._dy_col, out=self._g_block)
+        np.multiply(self._g_loss, 0.5, out=self.loss)         # Σₙ ∂L/∂y_pred·(y_pred − y) = 2L
+        # z1 = w1·x + b1, ∂L/∂a1 = ∂L/∂y_pred·w2:
+        #                                            ∂L/∂[w1; b1] = w2·Σₙ [x, 1]·∂L/∂y_pred·σ'(z1)
+        np.matmul(self._d_rows, self._xdy_col, out=self._g_w1)
+        np.multiply(self._g_first, self._w2, out=self._g_first)
         return self.loss
 
 

@@ -56,44 +56,30 @@ def divergence_bound(initial_loss: np.ndarray, y: np.ndarray) -> float:
 
 
 class OutcomeMonitor:
-    """Per-step bookkeeping (direction reversals) and the per-batch classification."""
+    """Direction reversals of the recent updates, and the per-batch classification."""
 
     def __init__(self, runs: int, floor: float = 0.0):
         self.floor = floor
         self._reversed = np.zeros((runs, WINDOW), dtype=bool)   # a ring over the last W steps
-        self._prev = None
         self._n = 0
         self.outcomes = (NOT_STARTED,) * runs
         self.climbed_step = np.full(runs, -1)
 
-    def record_update(self, delta: np.ndarray, theta: np.ndarray) -> None:
-        if self._prev is None:
-            self._prev = np.zeros_like(delta)
-        dot = np.einsum("kp,kp->k", delta, self._prev)
-        moving = np.einsum("kp,kp->k", delta, delta) > MOVING**2 * (1.0 + np.einsum("kp,kp->k", theta, theta))
-        self._reversed[:, self._n % WINDOW] = (dot < 0) & moving
-        self._n += 1
-        np.copyto(self._prev, delta)
+    def record_ring(self, deltas: np.ndarray, thetas: np.ndarray, t: int, count: int) -> None:
+        """Note which of the last ``count`` steps (up to step t) reversed the update's direction.
 
-    def record_updates(self, deltas: np.ndarray, thetas: np.ndarray, count: int | None = None) -> None:
-        """``record_update`` for m consecutive steps at once (what the engine calls per batch).
-
-        ``deltas`` (m + 1, K, P): the update before the first of the m steps (zeros before
-        step 1), then the update of each step; ``thetas`` (m, K, P): the parameters after
-        each.  ``count`` (≥ m, default m) is how many steps were taken, these being the
-        last m of them: only the last WINDOW steps count, so m = min(count, WINDOW) is enough.
+        ``deltas`` and ``thetas`` (R, K, P), R > WINDOW, are rings the engine writes as it
+        steps: the update of step s and the parameters after it sit at slot s % R (zeros
+        before they are first written).  Only the last WINDOW steps count, so only those
+        are read, once per batch of steps.
         """
-        m = len(thetas)
-        count = m if count is None else int(count)
+        m = min(count, WINDOW)
         if m:
-            new, old = deltas[1:], deltas[:-1]
-            dot = np.einsum("mkp,mkp->mk", new, old)
-            size = np.einsum("mkp,mkp->mk", new, new)
-            moving = size > MOVING**2 * (1.0 + np.einsum("mkp,mkp->mk", thetas, thetas))
-            keep = min(m, WINDOW)
-            slots = (self._n + count - keep + np.arange(keep)) % WINDOW
-            self._reversed[:, slots] = ((dot < 0) & moving)[m - keep:].T
-            self._prev = np.array(deltas[-1])
+            slots = np.arange(t - m + 1, t + 1) % len(deltas)
+            new, old, theta = deltas[slots], deltas[slots - 1], thetas[slots]   # slot −1 is R − 1
+            dot = np.einsum("mkp,mkp->mk", new, old)                           # Δθₛ·Δθₛ₋₁
+            moving = np.einsum("mkp,mkp->mk", new, new) > MOVING**2 * (1.0 + np.einsum("mkp,mkp->mk", theta, theta))
+            self._reversed[:, (self._n + count - m + np.arange(m)) % WINDOW] = ((dot < 0) & moving).T
         self._n += count
 
     def classify(self, losses: np.ndarray, t: int, active: np.ndarray) -> tuple:
