@@ -4,6 +4,8 @@
     python main.py --screenshot out.png    render the window, train to the budget, save a grab
     python main.py explain [--lr 0.1]      the tutorial's worked example, step by step
     python main.py train --preset exercise4 --csv losses.csv
+    python main.py analyze --preset exercise4        curvature and the stability forecast
+    python main.py lr-find --preset exercise3        the learning-rate range test
 
 The command-line paths import no Qt, except ``train --png`` and the window.
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+import numpy as np
 
 from core.errors import ConfigError
 
@@ -27,6 +31,7 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     from core.activations import ACTIVATIONS
     from core.data import TARGETS
     from core.experiment import PRESETS
+    from core.models import MODELS
     g = p.add_argument_group("experiment (flags override --config, which overrides --preset)")
     g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(PRESETS)}")
     g.add_argument("--config", metavar="FILE.json", help="an experiment saved by LR Lab")
@@ -36,6 +41,7 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--samples", metavar="N", help="number of generated points")
     g.add_argument("--noise", metavar="SIGMA", help="standard deviation of the noise added to y")
     g.add_argument("--x-range", nargs=2, metavar=("LO", "HI"), help="x values, evenly spaced")
+    g.add_argument("--model", metavar="NAME", help=f"one of: {', '.join(MODELS)} (linear: no hidden layer)")
     g.add_argument("--activation", metavar="NAME", help=f"one of: {', '.join(ACTIVATIONS)}")
     g.add_argument("--hidden", metavar="H", help="hidden units, 1 to 512")
     g.add_argument("--lr", nargs="+", metavar="LR", help="learning rates, trained side by side")
@@ -53,7 +59,7 @@ def experiment_from_args(args):
         exp = Experiment.load(args.config, base=exp)
     over = {}
     for flag, field in (("dataset", "dataset"), ("samples", "samples"), ("noise", "noise"),
-                        ("activation", "activation"), ("hidden", "hidden"), ("steps", "steps"),
+                        ("model", "model"), ("activation", "activation"), ("hidden", "hidden"), ("steps", "steps"),
                         ("seed", "seed"), ("x_range", "x_range"), ("lr", "learning_rates")):
         value = getattr(args, flag, None)
         if value is not None:
@@ -62,8 +68,8 @@ def experiment_from_args(args):
         over["data_file"] = None
     if getattr(args, "data", None) is not None:
         over["data_file"] = args.data
-    if "hidden" in over and exp.init is not None:
-        over["init"] = None          # explicit parameters have the old width: seed new ones
+    if exp.init is not None and ("hidden" in over or over.get("model", exp.model) != exp.model):
+        over["init"] = None          # explicit parameters of another shape: seed new ones
     return replace(exp, **over).validated()
 
 
@@ -125,8 +131,9 @@ def cmd_train(args) -> int:
     for flag, path in (("--csv", args.csv), ("--json", args.json), ("--png", args.png)):
         if path:
             check_writable(path, flag)
+    every = _whole("--sharpness-every", args.sharpness_every, 0) if args.sharpness_every else 0
     data = exp.make_data()
-    trainer = exp.trainer(data)
+    trainer = exp.trainer(data, sharpness_every=every)
     trainer.step(exp.steps)
     runs = summarize(exp.learning_rates, trainer.loss_history(), trainer.outcomes,
                      trainer.diverged_steps())
@@ -135,7 +142,12 @@ def cmd_train(args) -> int:
     if args.csv:
         write_csv(args.csv, exp.learning_rates, trainer.loss_history())
     if args.json:
-        write_json(args.json, summary_dict(exp, runs, trainer.t))
+        summary = summary_dict(exp, runs, trainer.t)
+        if every:
+            for run, lam in zip(summary["runs"], trainer.sharpness):
+                run["sharpness_steps"] = list(trainer.sharpness_steps)
+                run["sharpness"] = [None if not np.isfinite(v) else float(v) for v in lam]
+        write_json(args.json, summary)
     if args.png:
         from gui.render import save_loss_png
         save_loss_png(args.png, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
@@ -145,8 +157,94 @@ def cmd_train(args) -> int:
 
 def format_header(exp, data) -> str:
     source = exp.data_file or exp.dataset
-    return (f"{exp.activation}, {exp.hidden} hidden unit{'s' if exp.hidden > 1 else ''}, "
+    return (f"{exp.model_spec().describe()}, "
             f"{source} ({len(data)} point{'s' if len(data) > 1 else ''}), {exp.steps} steps, seed {exp.seed}")
+
+
+def _whole(flag, value, lo) -> int:
+    try:
+        v = int(value)
+    except ValueError:
+        raise ConfigError(f"{flag} must be a whole number; got {value!r}") from None
+    if v < lo:
+        raise ConfigError(f"{flag} must be >= {lo}; got {v}")
+    return v
+
+
+def cmd_analyze(args) -> int:
+    from core.curvature import forecast
+    from core.report import check_writable, write_json
+    exp = experiment_from_args(args)
+    if args.json:
+        check_writable(args.json, "--json")
+    data = exp.make_data()
+    trainer = exp.trainer(data)
+    f = forecast(trainer.hessian()[0], exp.learning_rates)
+    trainer.step(exp.steps)
+    print(format_header(exp, data))
+    print(format_forecast(exp, f, trainer.outcomes))
+    if args.json:
+        write_json(args.json, {
+            "format": "lrlab-analysis", "version": 1, "experiment": exp.to_dict(),
+            "sharpness": f.sharpness, "lambda_min": f.lambda_min, "critical_lr": f.critical_lr,
+            "best_lr": f.best_lr, "eigenvalues": [float(v) for v in f.eigenvalues],
+            "runs": [{"lr": lr, "eta_lambda": e, "forecast": r, "outcome": o}
+                     for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes)]})
+    return 0
+
+
+def format_forecast(exp, f, outcomes) -> str:
+    exact = exp.model == "linear"
+    lines = [
+        "Curvature of the loss at the initial parameters" + (
+            " (the loss is quadratic: the forecast is exact)" if exact else
+            " (a forecast from the start point: the network's curvature changes as it trains)"),
+        f"  largest Hessian eigenvalue  λ_max = {f.sharpness:.6g}",
+        f"  smallest eigenvalue         λ_min = {f.lambda_min:.6g}",
+        f"  critical rate   η* = 2/λ_max = {f.critical_lr:.6g}   (above it the steepest direction grows)",
+        f"  best constant rate 2/(λ_min + λ_max) = {f.best_lr:.6g}"
+        + ("" if exact else "   (λ_min: the smallest eigenvalue above 1e-6·λ_max)"),
+        "  no rate above 1 can converge: the output bias has ∂²L/∂b² = 2, so λ_max ≥ 2 everywhere",
+        "",
+        f"{'learning rate':>13}  {'η·λ_max':>9}  {'forecast':<12}  outcome after {exp.steps} steps",
+    ]
+    for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, outcomes):
+        lines.append(f"{lr:>13g}  {e:>9.4g}  {r:<12}  {o}")
+    lines += ["", "forecast: monotone if η·λ_max < 1, oscillating if 1 to 2 (the steepest direction flips "
+              "sign every step), unstable if > 2 (it grows)"]
+    return "\n".join(lines)
+
+
+def cmd_lr_find(args) -> int:
+    from core.curvature import forecast
+    from core.range_test import range_test
+    from core.report import check_writable
+    exp = experiment_from_args(args)
+    if args.png:
+        check_writable(args.png, "--png")
+    lo = _positive("--lr-min", args.lr_min)
+    hi = _positive("--lr-max", args.lr_max)
+    steps = _whole("--range-steps", args.range_steps, 3)
+    data = exp.make_data()
+    result = range_test(exp, data, lo, hi, steps)
+    crit = forecast(exp.trainer(data).hessian()[0], [lo]).critical_lr
+    print(format_header(exp, data))
+    print(f"Range test: η from {lo:g} to {hi:g} over {steps} steps, stopped after {len(result.lrs)} "
+          f"(smoothed loss above 4× its best)" if len(result.lrs) < steps else
+          f"Range test: η from {lo:g} to {hi:g} over {steps} steps")
+    print(f"  steepest descent   {result.steepest:.3g}")
+    print(f"  minimum / 10       {result.minimum_tenth:.3g}")
+    print(f"  valley             {result.valley:.3g}")
+    print(f"  critical rate η* = 2/λ_max at the start: {crit:.3g}")
+    if args.png:
+        from gui.render import save_range_test_png
+        save_range_test_png(args.png, result, crit, title=format_header(exp, data))
+    return 0
+
+
+def _positive(flag, value) -> float:
+    from core.experiment import _number
+    return _number(flag, value, positive=True)
 
 
 def format_table(runs) -> str:
@@ -184,7 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--csv", metavar="OUT.csv", help="write every run's loss after every step")
     t.add_argument("--json", metavar="OUT.json", help="write the summary table")
     t.add_argument("--png", metavar="OUT.png", help="render the loss curves (uses Qt offscreen)")
+    t.add_argument("--sharpness-every", metavar="K",
+                   help="measure every run's λ_max every K steps (into --json)")
     t.set_defaults(func=cmd_train)
+
+    a = sub.add_parser("analyze", help="curvature and the stability forecast of each learning rate")
+    _add_experiment_options(a)
+    a.add_argument("--json", metavar="OUT.json", help="write the analysis")
+    a.set_defaults(func=cmd_analyze)
+
+    f = sub.add_parser("lr-find", help="the learning-rate range test (Smith 2017, fastai's lr_find)")
+    _add_experiment_options(f)
+    f.add_argument("--lr-min", default="1e-6", metavar="LR", help="first learning rate (default 1e-6)")
+    f.add_argument("--lr-max", default="10", metavar="LR", help="last learning rate (default 10)")
+    f.add_argument("--range-steps", default="100", metavar="N", help="steps of the test (default 100)")
+    f.add_argument("--png", metavar="OUT.png", help="plot loss against learning rate")
+    f.set_defaults(func=cmd_lr_find)
     return p
 
 

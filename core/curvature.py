@@ -111,3 +111,28 @@ def forecast(hess: np.ndarray, learning_rates) -> Forecast:
     etas = tuple(lr * lam_max for lr in lrs)
     return Forecast(ev, lam_max, float(ev[0]), 2.0 / lam_max, 2.0 / (lam_lo + lam_max),
                     lrs, etas, tuple(regime(e) for e in etas))
+
+
+def quadratic_loss_curve(hess: np.ndarray, theta0: np.ndarray, theta_star: np.ndarray, loss_star: float,
+                         lr: float, steps: int) -> np.ndarray:
+    """The loss after t = 0 … steps updates of gradient descent on a quadratic, in closed form.
+
+    With δ = θ − θ* = Σᵢ cᵢ vᵢ in the Hessian's eigenbasis, every step multiplies cᵢ by
+    (1 − ηλᵢ), and L = L* + ½ δᵀHδ, so  L_t = L* + ½ Σᵢ λᵢ cᵢ² (1 − ηλᵢ)^(2t).
+    """
+    lam, vecs = np.linalg.eigh(hess)
+    c = vecs.T @ (np.asarray(theta0, dtype=float) - theta_star)
+    t = np.arange(steps + 1)[:, None]
+    with np.errstate(all="ignore"):
+        return loss_star + 0.5 * np.sum(lam * c**2 * (1 - lr * lam) ** (2 * t), axis=1)
+
+
+def linear_loss_curves(x, y, theta0: np.ndarray, learning_rates, steps: int) -> np.ndarray:
+    """(K, steps + 1) the predicted loss curve of the model without a hidden layer, per rate."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    X = np.stack([x, np.ones_like(x)], axis=1)
+    theta_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    loss_star = float(np.mean((X @ theta_star - y) ** 2))
+    hess = linear_hessian(x)
+    return np.array([quadratic_loss_curve(hess, theta0, theta_star, loss_star, lr, steps)
+                     for lr in learning_rates])

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .curvature import eigenvalues
 from .data import Dataset
-from .network import MLP
+from .models import ModelSpec
 from .optim import SGD
 from . import outcomes as oc
 
@@ -32,18 +33,25 @@ class Progress:
 
 
 class Trainer:
-    """Full-batch gradient descent for K runs of one network on one data set."""
+    """Full-batch gradient descent for K runs of one model on one data set.
 
-    def __init__(self, data: Dataset, hidden: int, activation: str, learning_rates,
-                 theta0: np.ndarray, steps: int, optimizer=None):
-        self.data = data
-        self.hidden, self.activation = int(hidden), activation
+    ``theta0`` is one parameter vector shared by every run (the usual case: the learning
+    rate is then the only difference), or one row per run.  With ``sharpness_every`` = k
+    > 0 the top and bottom Hessian eigenvalues of every run are measured at step 0 and
+    every k steps (``sharpness_steps``, ``sharpness``, ``lambda_min``).
+    """
+
+    def __init__(self, data: Dataset, model: ModelSpec, learning_rates, theta0: np.ndarray,
+                 steps: int, optimizer=None, sharpness_every: int = 0):
+        self.data, self.model = data, model
+        self.hidden, self.activation = model.hidden, model.activation
         self.learning_rates = np.asarray(learning_rates, dtype=float)
         self.steps = int(steps)
         K = self.runs = self.learning_rates.size
         self.optimizer = optimizer or SGD(self.learning_rates)
-        self.net = MLP(data.x, data.y, hidden, activation, runs=K)
-        self.theta = np.repeat(np.asarray(theta0, dtype=float)[None, :], K, axis=0)
+        self.net = model.build(data.x, data.y, runs=K)
+        theta0 = np.asarray(theta0, dtype=float)
+        self.theta = np.array(np.broadcast_to(theta0, (K, model.n_params)))
         self.grad = np.empty_like(self.theta)
         # The last W + 1 updates and the parameters after them (W = the outcome window), in
         # rings indexed by step % (W + 1): the optimizer writes each update straight into its
@@ -70,6 +78,10 @@ class Trainer:
         self.bound = oc.divergence_bound(loss0, data.y)
         self.monitor = oc.OutcomeMonitor(K, floor=oc.loss_floor(data.y))
         self._mark_diverged(loss0)
+        self.sharpness_every = int(sharpness_every)
+        self.sharpness_steps, self._lam_max, self._lam_min = [], [], []
+        if self.sharpness_every:
+            self._measure_sharpness()
 
     @property
     def done(self) -> bool:
@@ -85,7 +97,7 @@ class Trainer:
         n = max(0, min(int(n), self.steps - self.t))
         theta, grad, net, rows, bound = self.theta, self.grad, self.net, self._loss_rows, self.bound
         update, deltas, thetas = self.optimizer.update, self._delta_slots, self._theta_slots
-        R, t = len(deltas), self.t
+        R, t, every = len(deltas), self.t, self.sharpness_every
         with np.errstate(all="ignore"):      # overflow is detected below, never printed
             for _ in range(n):
                 delta = deltas[(t + 1) % R]
@@ -99,6 +111,8 @@ class Trainer:
                 # anywhere makes the sum fail the test too.
                 if self._stopped or not (sum(loss.tolist()) <= bound):
                     self._mark_diverged(loss)
+                if every and t % every == 0:
+                    self._measure_sharpness()
             self.monitor.record_ring(self._deltas, self._thetas, t, n)
         self.monitor.classify(self.losses, self.t, self.active)
         return n
@@ -120,6 +134,28 @@ class Trainer:
         self._stopped = bool(stopped.any())
         self.grad[stopped] = 0.0
         self.losses[stopped & (self.diverged_step < self.t), self.t] = np.nan
+
+    def hessian(self) -> np.ndarray:
+        """(K, P, P) the exact Hessian of every run's loss at its current parameters."""
+        return self.model.hessian(self.theta, self.data.x, self.data.y)
+
+    def _measure_sharpness(self) -> None:
+        ev = eigenvalues(self.hessian())
+        top, bottom = ev[:, -1].copy(), ev[:, 0].copy()
+        top[~self.active] = bottom[~self.active] = np.nan
+        self.sharpness_steps.append(self.t)
+        self._lam_max.append(top)
+        self._lam_min.append(bottom)
+
+    @property
+    def sharpness(self) -> np.ndarray:
+        """(K, M) λ_max of every run at each step of ``sharpness_steps``."""
+        return np.array(self._lam_max).reshape(-1, self.runs).T
+
+    @property
+    def lambda_min(self) -> np.ndarray:
+        """(K, M) the smallest Hessian eigenvalue of every run at ``sharpness_steps``."""
+        return np.array(self._lam_min).reshape(-1, self.runs).T
 
     def run(self, chunk: int = 1000):
         """Generator: train to the end of the budget, yielding a Progress after every chunk."""

@@ -6,7 +6,8 @@ Seeding: ``SeedSequence(seed).spawn(2)`` gives two independent streams, the firs
 for the data noise, the second for the initial parameters.  Seeded initial
 parameters, shared by every run of the experiment::
 
-    w1 ~ N(0, 1),  b1 ~ N(0, 1),  w2 ~ N(0, 1/H),  b2 = 0
+    w1 ~ N(0, 1),  b1 ~ N(0, 1),  w2 ~ N(0, 1/H),  b2 = 0      (the network)
+    w ~ N(0, 1),   b = 0                                      (the model without a hidden layer)
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from .activations import ACTIVATIONS
 from .data import TARGETS, Dataset, load_csv, make_dataset
 from .engine import Trainer
 from .errors import ConfigError
+from .linear import PARAM_NAMES as LINEAR_PARAM_NAMES
+from .linear import initial_params as linear_initial_params
+from .models import MODELS, ModelSpec
 from .network import PARAM_NAMES, pack
 
 FORMAT = "lrlab-experiment"
@@ -36,6 +40,7 @@ class Experiment:
     samples: int = 50
     noise: float = 0.1
     x_range: tuple = (0.0, 2.0)
+    model: str = "mlp"               # "mlp" (the network) or "linear" (no hidden layer)
     activation: str = "sigmoid"
     hidden: int = 2
     learning_rates: tuple = (0.1,)
@@ -53,6 +58,8 @@ class Experiment:
             raise ConfigError("learning rate: give at least one")
         lrs = tuple(_number("learning rate", v, positive=True) for v in lrs)
         hidden = _integer("hidden", self.hidden, 1, MAX_HIDDEN)
+        if self.model not in MODELS:
+            raise ConfigError(f"model must be one of {', '.join(MODELS)}; got {self.model!r}")
         if self.activation not in ACTIVATIONS:
             raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
         if self.data_file is None and self.dataset not in TARGETS:
@@ -67,7 +74,8 @@ class Experiment:
         noise = _number("noise", self.noise)
         if noise < 0:
             raise ConfigError(f"noise must be >= 0; got {_fmt(noise)}")
-        init = None if self.init is None else _init(self.init, hidden)
+        init = None if self.init is None else (
+            _init(self.init, hidden) if self.model == "mlp" else _linear_init(self.init))
         return replace(
             self, learning_rates=lrs, hidden=hidden, x_range=(lo, hi), noise=noise, init=init,
             samples=_integer("samples", self.samples, 1, MAX_SAMPLES),
@@ -84,15 +92,22 @@ class Experiment:
             return load_csv(self.data_file)
         return make_dataset(self.dataset, self.samples, self.noise, self.x_range, self.rngs()[0])
 
+    def model_spec(self) -> ModelSpec:
+        return ModelSpec(self.model, self.hidden, self.activation)
+
     def initial_params(self) -> np.ndarray:
+        if self.model == "linear":
+            if self.init is not None:
+                return np.array([self.init["w"], self.init["b"]], dtype=float)
+            return linear_initial_params(self.rngs()[1])
         if self.init is not None:
             return pack(*(self.init[k] for k in PARAM_NAMES))
         return seeded_params(self.hidden, self.rngs()[1])
 
-    def trainer(self, data: Dataset | None = None) -> Trainer:
+    def trainer(self, data: Dataset | None = None, sharpness_every: int = 0) -> Trainer:
         data = self.make_data() if data is None else data
-        return Trainer(data, self.hidden, self.activation, self.learning_rates,
-                       self.initial_params(), self.steps)
+        return Trainer(data, self.model_spec(), self.learning_rates, self.initial_params(),
+                       self.steps, sharpness_every=sharpness_every)
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -237,6 +252,12 @@ def _integer(name, v, lo, hi) -> int:
     if not lo <= i <= hi:
         raise ConfigError(f"{name} must be between {lo} and {hi}; got {i}")
     return i
+
+
+def _linear_init(init) -> dict:
+    if not isinstance(init, dict) or set(init) != set(LINEAR_PARAM_NAMES):
+        raise ConfigError(f"init of the linear model must have exactly the keys w, b; got {init!r}")
+    return {k: _number(f"init {k}", init[k]) for k in LINEAR_PARAM_NAMES}
 
 
 def _init(init, hidden: int) -> dict:

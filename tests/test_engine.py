@@ -11,7 +11,12 @@ from core.engine import Trainer
 from core.experiment import Experiment, preset
 from core.explain import tutorial_step
 from core.network import loss as forward_loss
+from core.models import ModelSpec
 from core.network import pack, predict
+
+
+def mlp(hidden, activation):
+    return ModelSpec("mlp", hidden, activation)
 
 
 def data(n=20, seed=0):
@@ -24,10 +29,10 @@ def test_vectorized_runs_equal_separate_runs():
     d = data()
     theta0 = np.random.default_rng(3).normal(size=3 * 4 + 1)
     lrs = [0.003, 0.03, 0.1, 0.3, 0.7]
-    together = Trainer(d, 4, "tanh", lrs, theta0, 300)
+    together = Trainer(d, mlp(4, "tanh"), lrs, theta0, 300)
     together.step(300)
     for k, lr in enumerate(lrs):
-        alone = Trainer(d, 4, "tanh", [lr], theta0, 300)
+        alone = Trainer(d, mlp(4, "tanh"), [lr], theta0, 300)
         alone.step(300)
         np.testing.assert_allclose(together.loss_history()[k], alone.loss_history()[0], rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(together.theta[k], alone.theta[0], rtol=1e-12, atol=1e-15)
@@ -37,10 +42,10 @@ def test_losses_are_recorded_after_every_update():
     """losses[k] is the loss after k updates: replay gradient descent with a plain loop."""
     d = data(5)
     theta = np.random.default_rng(0).normal(size=7)
-    tr = Trainer(d, 2, "sigmoid", [0.2], theta, 10)
+    tr = Trainer(d, mlp(2, "sigmoid"), [0.2], theta, 10)
     for _ in range(10):          # one step at a time and all at once must agree
         tr.step(1)
-    ref = Trainer(d, 2, "sigmoid", [0.2], theta, 10)
+    ref = Trainer(d, mlp(2, "sigmoid"), [0.2], theta, 10)
     ref.step(10)
     np.testing.assert_array_equal(tr.loss_history(), ref.loss_history())
     # Independent oracle: the forward pass of parameters updated with central-difference gradients.
@@ -55,7 +60,7 @@ def test_losses_are_recorded_after_every_update():
 
 
 def test_step_stops_at_the_budget():
-    tr = Trainer(data(), 2, "relu", [0.1], np.full(7, 0.3), 25)
+    tr = Trainer(data(), mlp(2, "relu"), [0.1], np.full(7, 0.3), 25)
     assert tr.step(10) == 10 and tr.step(100) == 15 and tr.step(5) == 0
     assert tr.done and tr.loss_history().shape == (1, 26)
 
@@ -76,7 +81,7 @@ def test_divergence_is_detected_and_isolated():
     lrs = [0.05, 50.0, 0.1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")               # no numpy warning may escape
-        tr = Trainer(d, 3, "identity", lrs, theta0, 400)
+        tr = Trainer(d, mlp(3, "identity"), lrs, theta0, 400)
         tr.step(400)
     assert tr.outcomes[1] == oc.DIVERGED and not tr.active[1]
     k = tr.diverged_steps()[1]
@@ -88,7 +93,7 @@ def test_divergence_is_detected_and_isolated():
     assert forward_loss(tr.theta[1:2], d.x, d.y, 3, "identity")[0] <= tr.bound
     # ... and the others trained exactly as if alone
     for j in (0, 2):
-        alone = Trainer(d, 3, "identity", [lrs[j]], theta0, 400)
+        alone = Trainer(d, mlp(3, "identity"), [lrs[j]], theta0, 400)
         alone.step(400)
         np.testing.assert_allclose(tr.loss_history()[j], alone.loss_history()[0], rtol=1e-12)
         assert tr.outcomes[j] != oc.DIVERGED
@@ -96,7 +101,7 @@ def test_divergence_is_detected_and_isolated():
 
 def test_nan_data_blowup_records_empty_cells_not_inf():
     d = data()
-    tr = Trainer(d, 2, "relu", [1e6], np.full(7, 1.0), 50)
+    tr = Trainer(d, mlp(2, "relu"), [1e6], np.full(7, 1.0), 50)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tr.step(50)
