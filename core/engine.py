@@ -13,6 +13,7 @@ import numpy as np
 
 from .curvature import eigenvalues
 from .data import Dataset
+from .diagnostics import dead_units
 from .models import ModelSpec
 from .optim import SGD
 from . import outcomes as oc
@@ -30,6 +31,9 @@ class Progress:
     outcomes: tuple              # one outcome string per run
     diverged_step: np.ndarray    # (K,) step at which each run diverged, −1 if it has not
     stopped: np.ndarray          # (K,) bool: the run blew up and no longer updates
+    sharpness_steps: tuple = ()  # steps at which λ_max was measured (sharpness_every > 0)
+    sharpness: np.ndarray | None = None     # (K, M) λ_max of every run at those steps
+    dead_units: np.ndarray | None = None    # (K,) ReLU units that output 0 on every sample
 
 
 class Trainer:
@@ -165,8 +169,12 @@ class Trainer:
             yield self.progress(start)
 
     def progress(self, start: int = 0) -> Progress:
+        dead = None
+        if self.model.kind == "mlp" and self.model.activation == "relu":
+            dead = dead_units(self.theta, self.data.x, self.model.hidden, self.model.activation)
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
-                        self.grad.copy(), self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active)
+                        self.grad.copy(), self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active,
+                        tuple(self.sharpness_steps), self.sharpness if self.sharpness_every else None, dead)
 
     @property
     def outcomes(self) -> tuple:
