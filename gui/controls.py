@@ -24,6 +24,7 @@ from core.activations import ACTIVATIONS
 from core.data import TARGETS
 from core.errors import ConfigError
 from core.experiment import MAX_HIDDEN, PRESETS, Experiment
+from core.models import MODELS
 
 from .runs import ERROR_STYLE, FIELD_ERROR_STYLE, RunList
 from .worker import FULL_SPEED
@@ -31,6 +32,9 @@ from .worker import FULL_SPEED
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, FULL_SPEED)
 DEFAULT_SPEED = 200
 CSV_ITEM = "__csv__"
+MODEL_LABELS = {"mlp": "network 1 → H → 1", "linear": "linear ŷ = w·x + b"}
+LINEAR_TIP = ("The linear model has no hidden layer (ŷ = w·x + b): no activation and no hidden units. "
+              "Choose the network to set them.")
 PRESET_BUTTONS = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
                   "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates"}
 
@@ -209,7 +213,15 @@ class ControlPanel(QWidget):
         return g
 
     def _build_model(self) -> QGroupBox:
-        g = self.model_group = _Group("Model: 1 → hidden → 1")
+        g = self.model_group = _Group("Model")
+        self.model = QComboBox()
+        self.model.setToolTip("The tutorial's network, or the model without a hidden layer (its loss is "
+                              "quadratic, so the stability forecast is exact).")
+        for i, (name, description) in enumerate(MODELS.items()):
+            self.model.addItem(MODEL_LABELS.get(name, name), name)
+            self.model.setItemData(i, description, Qt.ToolTipRole)
+        g.form.addRow("Model", self.model)
+        self.model.activated.connect(self._on_model_activated)
         self.activation = QComboBox()
         self.activation.setToolTip("The hidden layer's activation function.")
         for i, (name, a) in enumerate(ACTIVATIONS.items()):
@@ -263,6 +275,8 @@ class ControlPanel(QWidget):
             return {"x_range": (exp.x_range[0], value)}
         if key == "hidden":
             return {"hidden": value, "init": None if exp.init is not None and value != exp.hidden else exp.init}
+        if key == "model":                 # explicit parameters of the other model have another shape
+            return {"model": value, "init": None if exp.init is not None and value != exp.model else exp.init}
         return {key: value}
 
     def _check(self, key: str, text) -> Experiment:
@@ -313,6 +327,14 @@ class ControlPanel(QWidget):
         self.hidden.blockSignals(True)
         self.hidden.setValue(exp.hidden)
         self.hidden.blockSignals(False)
+        self.model.blockSignals(True)
+        self.model.setCurrentIndex(self.model.findData(exp.model))
+        self.model.blockSignals(False)
+        network = exp.model == "mlp"
+        for w, tip in ((self.activation, "The hidden layer's activation function."),
+                       (self.hidden, "Number of hidden units, 1 to 512.")):
+            w.setEnabled(network)
+            w.setToolTip(tip if network else LINEAR_TIP)
         self.runs.set_rates(exp.learning_rates)
         for group in (self.data_group, self.model_group, self.runs_group, self.training_group):
             group.show_error("")
@@ -359,6 +381,10 @@ class ControlPanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Load x,y data", "", "CSV files (*.csv *.txt);;All files (*)")
         if path:
             self.load_csv(path)
+
+    @Slot(int)
+    def _on_model_activated(self, index: int) -> None:
+        self._try("model", self.model.itemData(index), self.model_group)
 
     @Slot(int)
     def _on_activation_activated(self, index: int) -> None:

@@ -41,6 +41,41 @@ VIEWS = (
      "ratios near 1 or above mean the steps overshoot — oscillation or divergence. On the tutorial's "
      "single point the chain-rule table shows the forward pass, every derivative and the update of the "
      "current step, the numbers <code>python main.py explain</code> prints."),
+    ("Curvature: sharpness and the stability forecast",
+     "On a quadratic loss, gradient descent multiplies the error along each direction of the Hessian by "
+     "(1 − η·λ) every step. So the largest eigenvalue λ_max, the <b>sharpness</b>, sets the cliff: "
+     "<b>η* = 2/λ_max</b>. The table forecasts each run from η·λ_max at the initial parameters: "
+     "<b>monotone</b> (&lt; 1), <b>oscillating</b> (1 to 2: the steepest direction flips sign every step but "
+     "shrinks) or <b>unstable</b> (&gt; 2: it grows), with the live outcome beside it. For the network this "
+     "is a forecast from the start point — its curvature changes as it trains; for the linear model it is "
+     "exact, and the dashed predicted loss lies on the measured one. No rate above 1 can converge: the "
+     "output bias alone has ∂²L/∂b² = 2. The plot shows each run's λ_max against step (solid) and its "
+     "limit 2/η (dashed, same colour): with a fixed rate λ_max often rises until it hovers at 2/η while "
+     "the loss keeps falling, unevenly — the <b>edge of stability</b>."),
+    ("η* on the learning-rate slider",
+     "Under the slider, a red triangle marks η* = 2/λ_max at the initial parameters and a red band covers "
+     "the rates above it: the cliff, visible before you press Start. The dark mark is η = 1. A tick marks "
+     "each decade."),
+    ("Dead units",
+     "For ReLU networks each run's row says how many hidden units are dead: they output 0 on every sample, "
+     "so their gradient is 0 and they never learn again. A large rate kills units in its first steps."),
+    ("Range test",
+     "From the initial parameters the rate rises exponentially, one step each (Smith 2017; fastai's "
+     "lr_find); the faint curve is the loss, the bold one its smoothed value. The usual suggestions — "
+     "steepest descent, minimum/10 and valley — are marked, η* is the red dashed line on the same axis, "
+     "and a sentence says where the two disagree: the test often bottoms out several times above η*, "
+     "because a rate it passes through has only a few steps to blow up. A button adds a suggestion as a "
+     "run."),
+    ("Landscape",
+     "The loss over a plane through parameter space (colour: log of the loss, white curves: equal loss) "
+     "with the chosen run's path on it, one dot per step, from the square (start) to the star (end). For "
+     "the linear model it is the exact (w, b) plane; for the network the plane of the path's two principal "
+     "directions, or of two parameters you choose, and the text says how much of the path lies off it. An "
+     "oscillating run zigzags across the valley; a converging one runs down it."),
+    ("Phase diagram",
+     "Every cell is one run: a learning rate (columns, log scale) with a hidden width or a seed (rows), "
+     "coloured by its final (or best) loss and marked with its outcome: ✓ converging, … slow, ∿ "
+     "oscillating, ✗ diverged (grey: it blew up). Hover a cell for its numbers; click it to add that run."),
     ("Outcome words",
      "Next to each run's colour: <b>converging</b>, <b>slow</b> (loss at least twice the best run's), "
      "<b>oscillating</b> (the loss rose on a quarter of the last 50 steps, or the update keeps reversing "

@@ -102,3 +102,24 @@ def save_loss_png(path, learning_rates, losses, outcomes, diverged_steps, title=
         finally:
             plot.close()
             plot.deleteLater()
+
+
+def save_range_test_png(path, result, critical_lr, title=None, width=1200, flag: str = "--png") -> None:
+    """The range test (``lr-find --png``): loss and smoothed loss against η on a log axis, η* as a
+    vertical line, the suggestions marked — the plot of the window's Range test tab."""
+    from .analysis_views import RangeTestPlot
+    check_writable(path, flag)
+    ensure_app()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        plot = RangeTestPlot(dark=False)
+        try:
+            plot.resize(1000, 620)                     # never shown: export_png lays it out
+            if title:
+                plot.set_title(title)
+            crit = None if critical_lr is None or not np.isfinite(critical_lr) else float(critical_lr)
+            plot.show_result(result, crit)
+            export_png(plot, path, width, flag)
+        finally:
+            plot.close()
+            plot.deleteLater()

@@ -7,15 +7,21 @@ The field accepts any value core accepts (a positive finite number, e.g. 3e-3 or
 a value outside the slider's span keeps the slider at its end and is used as typed.
 An invalid value is never clamped: the field turns red, the reason (core's message,
 naming the field and the value) is shown under it, and the model keeps its value.
+
+Once the curvature at the initial parameters is known (``set_critical_lr``), the slider
+shows where the cliff is before training starts: a red triangle at η* = 2/λ_max with a
+red band above it, and a dark mark at η = 1.  For ReLU networks each run's row shows
+how many hidden units are dead (``set_dead_units``), live.
 """
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF, QValidator
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSlider, QStyle, QStyleOptionSlider,
+                               QVBoxLayout, QWidget)
 
 from core.errors import ConfigError
 from core.experiment import Experiment
@@ -29,6 +35,9 @@ LOG_MIN_DECADE, LOG_MAX_DECADE = -5, 1        # the slider spans 1e-5 … 10
 MAX_RUNS = 16
 ERROR_STYLE = "color: #C0392B;"
 FIELD_ERROR_STYLE = "QLineEdit { border: 2px solid #C0392B; }"
+CLIFF_COLOR = "#C0392B"            # η* on the slider, as in the analysis views
+BOUND_COLOR = "#505050"            # η = 1
+SLIDER_TIP = "Drag to set the selected run's learning rate on a log scale, 1e-5 to 10 (a tick per decade)."
 
 
 # -- the logarithmic scale ----------------------------------------------------------------
@@ -55,6 +64,21 @@ def format_rate(lr: float) -> str:
 def parse_rate(text: str) -> float:
     """A learning rate from typed text, or ConfigError with core's message."""
     return Experiment(learning_rates=(text.strip(),)).validated().learning_rates[0]
+
+
+def slider_position(lr: float) -> float:
+    """Where ``lr`` sits on the slider, in (fractional) slider steps: log-linear between the
+    two slider values around it, clamped to the ends."""
+    if not (lr > 0 and math.isfinite(lr)):
+        return 0.0
+    v = math.log10(lr)
+    logs = [math.log10(x) for x in SLIDER_VALUES]
+    if v <= logs[0]:
+        return 0.0
+    if v >= logs[-1]:
+        return float(len(logs) - 1)
+    i = max(k for k in range(len(logs) - 1) if logs[k] <= v)
+    return i + (v - logs[i]) / (logs[i + 1] - logs[i])
 
 
 def next_rate(rates) -> float:
@@ -84,6 +108,62 @@ class RateValidator(QValidator):
         return QValidator.State.Acceptable, text, pos
 
 
+class MarkedSlider(QSlider):
+    """The log-rate slider with a tick per decade and, once known, the cliff drawn under the
+    groove: a red band from η* = 2/λ_max to the end with a red triangle at η*, and a dark
+    mark at η = 1 (no rate above it can converge)."""
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Horizontal, parent)
+        self.critical_lr = None
+        self.setTickPosition(QSlider.TicksBelow)
+        self.setTickInterval(len(LOG_MANTISSAS))             # one tick per decade
+        self.setMinimumHeight(34)
+
+    def set_critical_lr(self, value) -> None:
+        self.critical_lr = None if value is None else float(value)
+        self.update()
+
+    def x_of(self, position: float) -> float:
+        """Pixel x of a (fractional) slider position, where the handle's centre would be."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        groove = self.style().subControlRect(QStyle.CC_Slider, opt, QStyle.SC_SliderGroove, self)
+        handle = self.style().subControlRect(QStyle.CC_Slider, opt, QStyle.SC_SliderHandle, self)
+        span = max(1, self.maximum() - self.minimum())
+        half = handle.width() / 2
+        return groove.left() + half + (position - self.minimum()) / span * (groove.width() - handle.width())
+
+    def marker_x(self) -> float | None:
+        """Pixel x of η* (None until it is known)."""
+        return None if self.critical_lr is None else self.x_of(slider_position(self.critical_lr))
+
+    def bound_x(self) -> float:
+        return self.x_of(slider_position(1.0))
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        x = self.marker_x()
+        if x is None:
+            return
+        h = self.height()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        band = QColor(CLIFF_COLOR)
+        band.setAlpha(110)
+        right = self.x_of(self.maximum())
+        p.fillRect(QRectF(x, h - 9, max(0.0, right - x), 7), band)
+        p.setPen(QPen(QColor(CLIFF_COLOR), 2))
+        p.drawLine(QPointF(x, 2), QPointF(x, h - 12))           # through the groove
+        p.setPen(QPen(QColor(CLIFF_COLOR), 1))
+        p.setBrush(QBrush(QColor(CLIFF_COLOR)))
+        p.drawPolygon(QPolygonF([QPointF(x, h - 14), QPointF(x - 7, h - 1), QPointF(x + 7, h - 1)]))
+        bx = self.bound_x()
+        p.setPen(QPen(QColor(BOUND_COLOR), 2))
+        p.drawLine(QPointF(bx, h - 16), QPointF(bx, h - 1))
+        p.end()
+
+
 class LogRateEditor(QWidget):
     """A log-scale slider over decades beside a field that accepts typed values."""
 
@@ -92,10 +172,10 @@ class LogRateEditor(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._value = 0.1
-        self.slider = QSlider(Qt.Horizontal)
+        self.slider = MarkedSlider()
         self.slider.setRange(0, len(SLIDER_VALUES) - 1)
         self.slider.setPageStep(len(LOG_MANTISSAS))          # PgUp/PgDn: one decade
-        self.slider.setToolTip("Drag to set the selected run's learning rate on a log scale, 1e-5 to 10.")
+        self.slider.setToolTip(SLIDER_TIP)
         self.field = QLineEdit()
         self.field.setMaximumWidth(110)
         self.validator = RateValidator(self.field)
@@ -107,6 +187,9 @@ class LogRateEditor(QWidget):
         self.error.hide()
         self.scale = QLabel("1e-5 … 10, log scale")
         self.scale.setStyleSheet("color: palette(mid);")
+        self.cliff = QLabel()                            # η* in words, under the slider
+        self.cliff.setWordWrap(True)
+        self.cliff.hide()
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.slider, 1)
@@ -114,6 +197,7 @@ class LogRateEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(self.cliff)
         layout.addWidget(self.error)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.slider.sliderReleased.connect(self._on_slider_released)
@@ -135,6 +219,23 @@ class LogRateEditor(QWidget):
 
     def error_text(self) -> str:
         return "" if self.error.isHidden() else self.error.text()
+
+    def set_critical_lr(self, value) -> None:
+        """Mark η* = 2/λ_max (at the initial parameters) on the slider; None removes the mark."""
+        self.slider.set_critical_lr(value)
+        if value is None:
+            self.cliff.hide()
+            self.slider.setToolTip(SLIDER_TIP)
+            return
+        where = "" if SLIDER_VALUES[0] <= value <= SLIDER_VALUES[-1] else " (beyond the slider: marked at its end)"
+        self.cliff.setText(f"<span style='color:{CLIFF_COLOR}'>▲ η* = 2/λ<sub>max</sub> = <b>{value:.3g}</b></span>{where}: "
+                           "above it the steepest direction grows from the start (red band). The dark mark is "
+                           "η = 1: no rate above it can converge.")
+        self.cliff.show()
+        self.slider.setToolTip(f"{SLIDER_TIP}\nRed: η* = 2/λ_max = {value:.3g}, from the curvature at the initial "
+                               "parameters — above it the steepest direction of the loss grows every step at the "
+                               "start (a forecast for the network, exact for the linear model).\nDark mark: η = 1, "
+                               "above which no rate can converge (∂²L/∂b² = 2 for the output bias).")
 
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -189,17 +290,36 @@ class RunRow(QWidget):
         self.rate.setMinimumWidth(80)
         self.outcome = QLabel()
         self.outcome.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.dead = QLabel()                             # ReLU units that output 0 on every sample
+        self.dead.setStyleSheet("color: #8C8C8C;")
+        self.dead.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         layout.addWidget(self.swatch)
         layout.addWidget(self.rate)
         layout.addWidget(self.outcome, 1)
+        layout.addWidget(self.dead)
         self.set_run(color, lr)
         self.set_outcome(NOT_STARTED, -1)
 
     def set_run(self, color: str, lr: float) -> None:
         self.swatch.setStyleSheet(f"background: {color}; border: 1px solid #404040; border-radius: 3px;")
         self.rate.setText(lr_label(lr))
+
+    def set_dead(self, n, hidden: int | None = None) -> None:
+        """Show how many hidden units are dead (None hides it)."""
+        if n is None:
+            self.dead.hide()
+            return
+        n = int(n)
+        text = f"{n}/{hidden} dead" if hidden else f"{n} dead"
+        if text != self.dead.text():
+            self.dead.setText(text)
+            self.dead.setStyleSheet("color: #D55E00; font-weight: bold;" if n else "color: #8C8C8C;")
+            self.dead.setToolTip(f"{n} of this run's ReLU units output 0 on every sample: their gradient is 0, "
+                                 "so they no longer learn." if n else "No dead ReLU unit: every unit is active "
+                                 "on some sample.")
+        self.dead.show()
 
     def set_outcome(self, outcome: str, diverged_step: int) -> None:
         s = style.outcome_style(outcome)
@@ -301,6 +421,19 @@ class RunList(QWidget):
 
     def outcome_text(self, k: int) -> str:
         return self.row(k).outcome.text()
+
+    def set_dead_units(self, dead, hidden: int | None = None) -> None:
+        """Dead ReLU units per run (core.engine.Progress.dead_units), or None to hide them."""
+        for k in range(self.list.count()):
+            self.row(k).set_dead(None if dead is None or k >= len(dead) else dead[k], hidden)
+
+    def dead_text(self, k: int) -> str:
+        d = self.row(k).dead
+        return "" if d.isHidden() else d.text()
+
+    def set_critical_lr(self, value) -> None:
+        """η* = 2/λ_max at the initial parameters, marked on the rate slider (None: unknown)."""
+        self.editor.set_critical_lr(value)
 
     # -- view -> model --------------------------------------------------------------------
     @Slot(int)

@@ -1,0 +1,173 @@
+"""Run a core function off the GUI thread and hand its result to a GUI-thread slot.
+
+    runner = JobRunner(parent)                 # one worker thread, one job at a time
+    runner.finished.connect(self._on_runner_finished)     # (result)
+    runner.failed.connect(self._on_runner_failed)         # (message: str)
+    runner.submit(core.range_test.range_test, exp, data, 1e-6, 10.0, 100)
+
+Threads and ownership (as gui.worker)::
+
+    GUI thread                          worker thread (QThread + event loop)
+    JobRunner ── submitted(id, call) ─▶ _JobWorker: calls fn(*args, **kwargs)
+              ◀─ done(id, result) ───── (a generator function: one ``partial`` per
+              ◀─ part(id, value) ──────  value it yields, and its return value last)
+              ◀─ error(id, message) ───
+
+Every connection is queued and every worker signal goes to a slot of the runner, a
+QObject of the GUI thread, so the slots the views connect run in the GUI thread.  A new
+``submit`` supersedes the job before it: the old one is cancelled (a generator stops at
+its next ``yield``; a plain function runs to its end) and its results are dropped, so a
+view only ever sees the answer to its latest question.  ``shutdown()`` — also run when
+the runner is garbage-collected or its C++ object destroyed — cancels, ends the thread's
+event loop and waits for it, so Qt never destroys a running QThread.
+
+A ConfigError (bad input) is reported as its message, which names the field and the
+value; any other exception as "<Type>: <message>" — never raised into the GUI.
+"""
+from __future__ import annotations
+
+import inspect
+import traceback
+import weakref
+from functools import partial
+
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from core.errors import ConfigError
+
+
+def describe_error(e: BaseException) -> str:
+    if isinstance(e, ConfigError):
+        return str(e)
+    if isinstance(e, MemoryError):
+        return "not enough memory for this computation: try fewer samples, hidden units or grid points"
+    return f"{type(e).__name__}: {e}"
+
+
+class _JobWorker(QObject):
+    """Lives in the worker thread; runs one call at a time."""
+
+    done = Signal(int, object)
+    part = Signal(int, object)
+    error = Signal(int, str)
+
+    def __init__(self):
+        super().__init__()
+        self.cancel_upto = 0           # written by the GUI thread: jobs with id <= it are dropped
+
+    @Slot(int, object)
+    def _on_runner_submitted(self, job: int, call) -> None:
+        if job <= self.cancel_upto:
+            return
+        fn, args, kwargs = call
+        try:
+            if inspect.isgeneratorfunction(fn):
+                gen = fn(*args, **kwargs)
+                while True:
+                    try:
+                        value = next(gen)
+                    except StopIteration as stop:
+                        result = stop.value
+                        break
+                    if job <= self.cancel_upto:
+                        gen.close()
+                        return
+                    self.part.emit(job, value)
+            else:
+                result = fn(*args, **kwargs)
+        except Exception as e:                            # noqa: BLE001 — reported as text
+            if not isinstance(e, ConfigError):
+                traceback.print_exc()
+            self.error.emit(job, describe_error(e))
+            return
+        if job > self.cancel_upto:
+            self.done.emit(job, result)
+
+
+def _stop_thread(thread: QThread, worker: _JobWorker, *_) -> None:
+    try:
+        worker.cancel_upto = 1 << 62
+    except RuntimeError:                                   # the worker is already gone
+        pass
+    try:
+        thread.quit()
+        thread.wait()
+    except RuntimeError:
+        pass
+
+
+class JobRunner(QObject):
+    """One background thread running the latest submitted call; results come back as signals."""
+
+    submitted = Signal(int, object)
+    finished = Signal(object)            # the result of the latest job
+    partial = Signal(object)             # a value the latest job (a generator) yielded
+    failed = Signal(str)                 # why the latest job failed, as a sentence
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent=None, name: str = "lrlab-job"):
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName(name)
+        self._worker = _JobWorker()
+        self._worker.moveToThread(self._thread)
+        self.submitted.connect(self._worker._on_runner_submitted, Qt.QueuedConnection)
+        self._worker.done.connect(self._on_worker_done, Qt.QueuedConnection)
+        self._worker.part.connect(self._on_worker_part, Qt.QueuedConnection)
+        self._worker.error.connect(self._on_worker_error, Qt.QueuedConnection)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+        self._finalizer = weakref.finalize(self, _stop_thread, self._thread, self._worker)
+        self.destroyed.connect(partial(_stop_thread, self._thread, self._worker))
+        self._latest = 0
+        self._busy = False
+        self._closed = False
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def submit(self, fn, *args, **kwargs) -> int:
+        """Run ``fn(*args, **kwargs)`` in the worker thread, superseding any earlier job."""
+        if self._closed:
+            return 0
+        self._worker.cancel_upto = self._latest
+        self._latest += 1
+        self._set_busy(True)
+        self.submitted.emit(self._latest, (fn, args, kwargs))
+        return self._latest
+
+    def cancel(self) -> None:
+        """Drop the current job (a generator stops at its next yield)."""
+        self._worker.cancel_upto = self._latest
+        self._set_busy(False)
+
+    def shutdown(self) -> None:
+        """Cancel, stop the thread and wait for it (safe to call twice)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._set_busy(False)
+        self._finalizer()
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    @Slot(int, object)
+    def _on_worker_done(self, job: int, result) -> None:
+        if job == self._latest and not self._closed and self._busy:
+            self._set_busy(False)
+            self.finished.emit(result)
+
+    @Slot(int, object)
+    def _on_worker_part(self, job: int, value) -> None:
+        if job == self._latest and not self._closed and self._busy:
+            self.partial.emit(value)
+
+    @Slot(int, str)
+    def _on_worker_error(self, job: int, message: str) -> None:
+        if job == self._latest and not self._closed and self._busy:
+            self._set_busy(False)
+            self.failed.emit(message)
