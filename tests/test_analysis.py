@@ -17,6 +17,7 @@ from core.landscape import landscape, parameter_plane
 from core.models import ModelSpec
 from core.network import pack
 from core.phase import phase_diagram
+from core.trajectory import trajectory
 from core.range_test import lr_schedule, range_test, smooth, stop_index, suggestions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,27 +151,18 @@ def test_range_test_runs_the_engine_with_a_rising_rate():
 # -- landscape, dead units, phase diagram ----------------------------------------------------
 def test_linear_landscape_is_the_exact_quadratic():
     exp = linear_experiment([0.5], steps=40)
-    tr = exp.trainer()
-    path = [tr.theta[0].copy()]
-    for _ in range(40):
-        tr.step(1)
-        path.append(tr.theta[0].copy())
-    spec = exp.model_spec()
-    ls = parameter_plane(np.array(path), lambda th: spec.loss(th, tr.data.x, tr.data.y), 0, 1, ("w", "b"), grid=21)
+    data, spec = exp.make_data(), exp.model_spec()
+    path = trajectory(exp, data=data)
+    ls = parameter_plane(path, lambda th: spec.loss(th, data.x, data.y), 0, 1, ("w", "b"), grid=21)
     w, b = ls.alphas[3] + path[-1][0], ls.betas[5] + path[-1][1]
-    assert ls.losses[5, 3] == pytest.approx(np.mean((w * tr.data.x + b - tr.data.y) ** 2), rel=1e-12)
+    assert ls.losses[5, 3] == pytest.approx(np.mean((w * data.x + b - data.y) ** 2), rel=1e-12)
     assert ls.off_plane == pytest.approx(0.0, abs=1e-12)
 
 
 def test_oscillating_run_zigzags_across_the_valley_in_the_pca_plane():
     exp = replace(preset("tutorial"), learning_rates=(0.5,), steps=60).validated()
-    tr = exp.trainer()
-    path = [tr.theta[0].copy()]
-    for _ in range(60):
-        tr.step(1)
-        path.append(tr.theta[0].copy())
-    spec = exp.model_spec()
-    ls = landscape(np.array(path), lambda th: spec.loss(th, tr.data.x, tr.data.y), grid=15)
+    data, spec = exp.make_data(), exp.model_spec()
+    ls = landscape(trajectory(exp, data=data), lambda th: spec.loss(th, data.x, data.y), grid=15)
     assert 0.0 <= ls.off_plane < 0.5 and ls.losses.shape == (15, 15)
     moves = np.diff(ls.path, axis=0)
     turns = np.sum(moves[1:] * moves[:-1], axis=1) < 0       # each step undoes the last one's direction
