@@ -8,9 +8,12 @@ which remembers the last experiment, the window geometry, the speed and the them
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
 
+_IMPORTED = time.perf_counter()            # for the first-paint record
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtCore import (QBuffer, QByteArray, QIODevice, QObject, QTimer, Slot,  # noqa: E402
@@ -21,6 +24,7 @@ from core.errors import ConfigError  # noqa: E402
 from core.report import write_atomic  # noqa: E402
 
 SCREENSHOT_SIZE = (1600, 1000)
+FIRST_PAINT_ENV = "LRLAB_FIRST_PAINT"     # a .json path: record when the window is first painted, then quit
 
 
 def has_display() -> bool:
@@ -45,7 +49,15 @@ def _qt_message_handler(mode, context, message) -> None:
         print(message, file=sys.stderr)
 
 
+SWITCH_INTERVAL = 0.001   # s: how soon a thread waiting for the GIL gets it (Python's default: 5 ms)
+
+
 def make_app() -> QApplication:
+    # Training runs in a worker thread that holds the GIL almost all the time.  Every time
+    # the GUI thread needs it (a timer, an event, a return from Qt into Python) it waits up
+    # to the interpreter's switch interval; at the default 5 ms a frame that needs the GIL
+    # a few dozen times waits longer than it works.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     if not _handler["installed"]:
         _handler["previous"] = qInstallMessageHandler(_qt_message_handler)
         _handler["installed"] = True
@@ -70,8 +82,13 @@ def run(experiment=None, screenshot=None) -> int:
     from .main_window import MainWindow
 
     if screenshot is None:
-        window = MainWindow(experiment=experiment)
+        marks = {"gui.app imported": _IMPORTED, "app made": time.perf_counter()}
+        window = MainWindow(experiment=experiment, defer_plots=True)      # on screen first, plots next
+        marks["window built"] = time.perf_counter()
         app.aboutToQuit.connect(window.controller.shutdown)
+        record = os.environ.get(FIRST_PAINT_ENV)
+        if record:
+            FirstPaint(window, record, marks)
         window.show()
         return app.exec()
 
@@ -82,6 +99,66 @@ def run(experiment=None, screenshot=None) -> int:
     shooter.start()
     app.exec()
     return 0 if shooter.error is None else 2
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux: /proc/self/stat and /proc/uptime), NaN elsewhere."""
+    try:
+        with open("/proc/self/stat") as fh:
+            start = int(fh.read().rsplit(")", 1)[1].split()[19])       # field 22: starttime, in ticks
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return uptime - start / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+class FirstPaint(QObject):
+    """For the benchmark: record when the window's first paint pass is done and when its plots
+    have first been painted with the experiment (``time.perf_counter``, CLOCK_MONOTONIC on
+    Linux, and the process's age), write them to ``path`` as JSON and quit."""
+
+    def __init__(self, window, path, marks):
+        super().__init__(window)
+        self.window, self.path, self.marks = window, path, marks
+        self.times = {}
+        self.plots = window.plots_built
+        window.plots_ready.connect(self._on_window_plots_ready)
+        QApplication.instance().installEventFilter(self)
+
+    @Slot()
+    def _on_window_plots_ready(self) -> None:
+        self.plots = True
+
+    def eventFilter(self, obj, event):
+        from PySide6.QtCore import QEvent
+        if event.type() == QEvent.Type.Paint and isinstance(obj, QObject) and obj.isWidgetType() \
+                and obj.window() is self.window:
+            if "painted" not in self.times:
+                self.times["painted"] = None
+                QTimer.singleShot(0, self._on_timer_painted)
+            if self.plots and "ready" not in self.times and obj is self.window.loss_plot.viewport():
+                self.times["ready"] = None
+                QTimer.singleShot(0, self._on_timer_ready)
+        return False
+
+    @Slot()
+    def _on_timer_painted(self) -> None:
+        self.times["painted"] = time.perf_counter()
+        self.marks["first paint done"] = self.times["painted"]
+
+    @Slot()
+    def _on_timer_ready(self) -> None:
+        now = time.perf_counter()
+        self.times["ready"] = now
+        age = process_age()
+        start = now - age
+        info = {"painted": self.times["painted"], "ready": now, "age": self.times["painted"] - start,
+                "marks": {k: v - start for k, v in self.marks.items()}}
+        QApplication.instance().removeEventFilter(self)
+        write_atomic(self.path, lambda fh: fh.write(json.dumps(info)), FIRST_PAINT_ENV)
+        self.window.close()
+        QApplication.instance().quit()
 
 
 class Screenshot(QObject):

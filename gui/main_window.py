@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
                                QMainWindow, QMessageBox, QScrollArea, QSplitter, QStyle, QTabWidget,
@@ -30,15 +30,20 @@ from . import style
 from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel, speed_text
 from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
-from .plots import FitPlot, LossPlot, ParamPanel, SmallMultiples
-from .render import export_png
-from .worker import FINISHED, RUNNING, TrainingController
+from .worker import FINISHED, FULL_SPEED, RUNNING, TrainingController
 
 TITLE = "LR Lab"
 DEFAULT_SIZE = (1600, 1000)
 DEFAULT_PRESET = "exercise4"
 SETTINGS_ENV = "LRLAB_SETTINGS"             # an .ini path: tests keep the user's settings clean
-PARAMS_EVERY = 0.2                          # seconds between parameter-table refreshes while training
+# While training, the loss curves are drawn at every frame; the other views less often, at
+# staggered times (so that their costs do not land on the same frame).  At full speed the
+# fits are hundreds of steps apart anyway; at a paced speed they are drawn at every frame
+# (with the trail of the last steps).
+PARAMS_EVERY = 0.4                          # s between parameter-table refreshes while training
+FITS_EVERY = 0.4                            # s between fit-plot refreshes at full speed
+STATUS_EVERY = 0.1                          # s between step-counter refreshes while training
+OUTCOMES_EVERY = 0.25                       # s between refreshes of the outcomes in the run list at full speed
 DEFAULT_EXPORT_WIDTH = 1600
 CONTROLS_WIDTH = 380
 
@@ -66,20 +71,48 @@ def dark_palette() -> QPalette:
     return p
 
 
+class _OnFirstPaint(QObject):
+    """Calls ``callback`` once, just after the first paint of ``window`` (its whole first pass)."""
+
+    def __init__(self, window, callback):
+        super().__init__(window)
+        self.callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, self.callback)
+        return False
+
+
 class MainWindow(QMainWindow):
-    """``remember=False`` neither reads nor writes QSettings (the --screenshot mode)."""
+    """``remember=False`` neither reads nor writes QSettings (the --screenshot mode).
+
+    ``defer_plots=True`` (``python main.py``): the window is first shown without its plots —
+    controls, menus and status bar, which need no pyqtgraph — and the plots are built, and
+    the experiment loaded, right after that first paint; ``plots_ready`` then fires.  So the
+    window is on screen ~0.4 s sooner (pyqtgraph's import).  Otherwise all is built at once.
+    """
+
+    plots_ready = Signal()
 
     def __init__(self, experiment: Experiment | None = None, settings: QSettings | None = None,
-                 remember: bool = True, parent=None):
+                 remember: bool = True, parent=None, defer_plots: bool = False):
         super().__init__(parent)
         self.settings = settings if settings is not None else make_settings()
         self.remember = remember
         self.last_error = ""
         self._selected = 0
         self._params_shown_at = 0.0
+        self._fits_shown_at = 0.0
+        self._status_shown_at = 0.0
+        self._outcomes_at = 0.0
+        self._painted = 0.0                         # CPU time the plots spent painting, so far
         self._help = None
         self.error_box = None
         self._multiples_stale = True
+        self._outcomes_shown = None
         self.setWindowTitle(TITLE)
         self.setWindowIcon(icon())
         font = self.font()
@@ -87,33 +120,59 @@ class MainWindow(QMainWindow):
         self.setFont(font)
 
         self.controller = TrainingController(self)
+        self.plots_built = False
         try:
-            self._build(experiment)
+            self._build(experiment, defer_plots)
         except BaseException:
             self.controller.shutdown()         # never leave the thread running behind a failure
             raise
 
-    def _build(self, experiment) -> None:
-        self._build_views()
+    def _build(self, experiment, defer_plots: bool) -> None:
+        self._build_controls()
         self._build_actions()
         self._build_menus()
         self._build_status()
         self._connect()
+        remember = self.remember
+        speed = self.settings.value("speed", DEFAULT_SPEED, type=int) if remember else DEFAULT_SPEED
+        self.set_speed(speed if speed in SPEEDS else DEFAULT_SPEED)
+        self._restore_geometry()
+        self._first = self._first_experiment(experiment)
+        if not defer_plots:
+            self._build_plots()
+            return
+        waiting = QLabel("Loading the plots…")
+        waiting.setAlignment(Qt.AlignCenter)
+        self.setCentralWidget(waiting)
+        self.controls.set_experiment(self._first)          # the settings show at once
+        self.controls.setEnabled(False)
+        for a in self._needs_plots:
+            a.setEnabled(False)
+        _OnFirstPaint(self, self._build_plots)
 
+    @Slot()
+    def _build_plots(self) -> None:
+        """The plots (pyqtgraph), the remembered view settings and the first experiment."""
+        if self.plots_built:
+            return
+        self._build_views()
+        self.plots_built = True
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         remember = self.remember
         dark = remember and self.settings.value("dark", False, type=bool)
         log_x = remember and self.settings.value("log_x", False, type=bool)
         log_y = self.settings.value("log_y", True, type=bool) if remember else True
-        speed = self.settings.value("speed", DEFAULT_SPEED, type=int) if remember else DEFAULT_SPEED
-        self.set_speed(speed if speed in SPEEDS else DEFAULT_SPEED)
         self.dark_action.setChecked(bool(dark))
         self.log_y_action.setChecked(bool(log_y))
         self.log_x_action.setChecked(bool(log_x))
-        self._restore_geometry()
-        self.load_experiment(self._first_experiment(experiment))
+        self.controls.setEnabled(True)
+        for a in self._needs_plots:
+            a.setEnabled(True)
+        self.load_experiment(self._first)
+        self.plots_ready.emit()
 
     # -- construction ---------------------------------------------------------------------
-    def _build_views(self) -> None:
+    def _build_controls(self) -> None:
         self.controls = ControlPanel()
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
@@ -126,6 +185,8 @@ class MainWindow(QMainWindow):
         self.controls_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
 
+    def _build_views(self) -> None:
+        from .plots import FitPlot, LossPlot, ParamPanel, SmallMultiples     # pyqtgraph: see defer_plots
         self.loss_plot = LossPlot()
         self.loss_plot.set_title("Loss curves")
         self.fit_plot = FitPlot()
@@ -208,6 +269,9 @@ class MainWindow(QMainWindow):
             bar.addAction(a)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
+        # what needs the plots or an experiment (enabled once the plots are built: see defer_plots)
+        self._needs_plots = [self.open_action, self.save_action, self.export_png_action, self.export_csv_action,
+                             self.export_fit_action, self.dark_action, self.log_y_action, self.log_x_action]
 
     def _build_menus(self) -> None:
         m = self.menuBar().addMenu("&File")
@@ -245,7 +309,6 @@ class MainWindow(QMainWindow):
         self.controls.experiment_edited.connect(self._on_controls_experiment_edited)
         self.controls.speed_changed.connect(self._on_controls_speed_changed)
         self.controls.runs.selection_changed.connect(self._on_runs_selection_changed)
-        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
 
     def _first_experiment(self, experiment):
         if experiment is not None:
@@ -306,10 +369,12 @@ class MainWindow(QMainWindow):
         self.error_box = box
 
     def export_loss_png(self, path, width: int | None = None) -> bool:
+        from .render import export_png
         self._draw_overlay()
         return self._guard(path, export_png, self.loss_plot, path, width, flag="Export loss curves PNG")
 
     def export_fit_png(self, path, width: int | None = None) -> bool:
+        from .render import export_png
         self._draw_overlay()
         return self._guard(path, export_png, self.fit_plot, path, width, flag="Export fit PNG")
 
@@ -344,29 +409,50 @@ class MainWindow(QMainWindow):
 
     # -- drawing ---------------------------------------------------------------------------
     def draw(self) -> None:
-        """Push the controller's latest numbers into the visible views."""
+        """Push the controller's latest numbers into the visible views.
+
+        While training at full speed the loss curves (and the step counter) are drawn at
+        every frame, and at most one other view is refreshed per frame, each at its own rate
+        (see FITS_EVERY...): a frame's work stays small and even.  Otherwise everything is."""
         c = self.controller
-        if c.progress is None:
+        if c.progress is None or not self.plots_built:
             return
-        if self.tabs.currentWidget() is self.overlay:
-            self._draw_overlay()
-        else:
-            x, y = c.fit_curves()
-            self.multiples.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, x, y)
-        self.controls.runs.set_outcomes(c.outcomes, c.diverged_steps)
         now = time.perf_counter()
-        if not c.running or now - self._params_shown_at >= PARAMS_EVERY:
+        outcomes = (c.outcomes, tuple(int(d) for d in c.diverged_steps))
+        if c.running and c.speed == FULL_SPEED:
+            due = [name for name, at, every in (("fits", self._fits_shown_at, FITS_EVERY),
+                                                 ("params", self._params_shown_at, PARAMS_EVERY),
+                                                 ("outcomes", self._outcomes_at, OUTCOMES_EVERY))
+                   if now - at >= every and (name != "outcomes" or outcomes != self._outcomes_shown)]
+            due = set(due[:1])
+        else:
+            due = {"fits", "outcomes"} | ({"params"} if not c.running or now - self._params_shown_at >= PARAMS_EVERY
+                                         else set())
+        if "fits" in due:
+            self._fits_shown_at = now
+        if self.tabs.currentWidget() is self.overlay:
+            self._draw_overlay("fits" in due)
+        else:
+            x, y = c.fit_curves() if "fits" in due else (None, None)
+            self.multiples.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, x, y, budget=c.steps)
+        if "outcomes" in due and outcomes != self._outcomes_shown:
+            self._outcomes_shown, self._outcomes_at = outcomes, now
+            self.controls.runs.set_outcomes(*outcomes)
+        if "params" in due:
             self._params_shown_at = now
             self._show_params()
-        self._show_status()
+        if not c.running or now - self._status_shown_at >= STATUS_EVERY:
+            self._status_shown_at = now
+            self._show_status()
 
-    def _draw_overlay(self) -> None:
+    def _draw_overlay(self, fits: bool = True) -> None:
         c = self.controller
         if c.progress is None:
             return
-        self.loss_plot.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps)
-        x, y = c.fit_curves()
-        self.fit_plot.update_fits(x, y, c.progress.stopped)
+        self.loss_plot.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, budget=c.steps)
+        if fits:
+            x, y = c.fit_curves()
+            self.fit_plot.update_fits(x, y, c.progress.stopped, c.fit_trail())
 
     def _show_params(self) -> None:
         c = self.controller
@@ -385,16 +471,37 @@ class MainWindow(QMainWindow):
 
     def _show_status(self) -> None:
         c = self.controller
-        self.step_label.setText(f"step {c.t:,} / {c.steps:,}")
         rate = c.steps_per_second()
-        self.rate_label.setText(f"{rate:,.0f} steps/s" if c.running else "—  steps/s")
-        self.state_label.setText({RUNNING: "training", FINISHED: "finished"}.get(c.state, "paused")
-                                 + f"  ·  speed: {speed_text(c.speed)}")
+        for label, text in ((self.step_label, f"step {c.t:,} / {c.steps:,}"),
+                            (self.rate_label, f"{rate:,.0f} steps/s" if c.running else "—  steps/s"),
+                            (self.state_label, {RUNNING: "training", FINISHED: "finished"}.get(c.state, "paused")
+                             + f"  ·  speed: {speed_text(c.speed)}")):
+            if label.text() != text:
+                label.setText(text)
+
+    def _size_status(self) -> None:
+        """Status labels as wide as their widest text: a text that changes every frame must not
+        make the main window lay itself out again (~10 ms, and a repaint of every widget)."""
+        steps = self.controller.steps
+        widest = {self.step_label: [f"step {steps:,} / {steps:,}"],
+                  self.rate_label: ["99,999,999 steps/s"],
+                  self.state_label: [f"{state}  ·  speed: {speed_text(v)}" for state in ("training", "finished")
+                                     for v in SPEEDS]}
+        for label, texts in widest.items():
+            m = label.contentsMargins()
+            # a fixed width *and* height: then QLabel.setText does not ask for a new layout at all
+            label.setFixedSize(max(label.fontMetrics().horizontalAdvance(t) for t in texts) + m.left() + m.right()
+                               + 4, label.sizeHint().height())
 
     # -- slots -----------------------------------------------------------------------------
     @Slot()
     def _on_controller_frame(self) -> None:
+        t0 = time.thread_time()
         self.draw()
+        # what this frame cost to draw, and what the last one cost to paint (it paints later)
+        painted = sum(v.paint_cpu for v in (self.loss_plot, self.fit_plot, self.multiples.graphics))
+        self.controller.note_frame_cost(time.thread_time() - t0 + painted - self._painted)
+        self._painted = painted
 
     @Slot()
     def _on_controller_reset_done(self) -> None:
@@ -406,7 +513,8 @@ class MainWindow(QMainWindow):
         self._multiples_stale = True                  # rebuilt when shown: it is costly (K plots)
         if self.tabs.currentWidget() is self.multiples:
             self._rebuild_multiples()
-        self._fast_curves(self.loss_plot.plotItem)
+        self._outcomes_shown = None
+        self._size_status()
         self._selected = min(self._selected, len(colors) - 1)
         single = len(c.data) == 1                       # the chain rule needs room
         if single != getattr(self, "_single_point", None):
@@ -418,20 +526,14 @@ class MainWindow(QMainWindow):
         c = self.controller
         self.multiples.set_runs(c.learning_rates, [style.run_color(k) for k in range(len(c.learning_rates))])
         self.multiples.set_points(c.data.x, c.data.y)
-        for panel in self.multiples.panels:
-            self._fast_curves(panel.loss)
         self._multiples_stale = False
-
-    @staticmethod
-    def _fast_curves(plot) -> None:
-        """PlotItem.addItem gives each curve the plot's own downsampling and clipping,
-        overriding the curve's: set them on the plot, so long curves stay cheap to draw."""
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setClipToView(True)
 
     @Slot(str)
     def _on_controller_state_changed(self, state: str) -> None:
         running = state == RUNNING
+        if running:                   # the first frames draw the curves; the other views come after
+            now = time.perf_counter()
+            self._fits_shown_at, self._params_shown_at, self._outcomes_at = now, now - PARAMS_EVERY / 2, now
         self.start_action.setText("Pause" if running else "Start")
         self.start_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if running
                                                             else QStyle.SP_MediaPlay))

@@ -2,13 +2,15 @@
 
 Light plot background by default (projectors and prints); ``set_theme(True)`` /
 ``apply_theme(widget, True)`` switch to dark.  Fonts are sized for a projector.
+
+pyqtgraph is imported only by the functions that style plots: the window's controls
+use this module too, and can then be shown before pyqtgraph (~0.4 s) is loaded.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from PySide6 import QtGui          # PySide6 before pyqtgraph: pyqtgraph binds to it
-import pyqtgraph as pg
 
 from core import outcomes as oc
 
@@ -67,12 +69,16 @@ def font(points: int, bold: bool = False) -> QtGui.QFont:
 
 
 def set_theme(dark: bool) -> None:
-    """Global pyqtgraph colours for plots created from now on."""
+    """Global pyqtgraph colours for plots created from now on.  Antialiasing stays off (as
+    pyqtgraph's default): a wide antialiased zigzag costs Qt ~100× more to draw; exports
+    are antialiased by the exporter."""
+    import pyqtgraph as pg
     p = palette(dark)
-    pg.setConfigOptions(background=p["background"], foreground=p["foreground"], antialias=True)
+    pg.setConfigOptions(background=p["background"], foreground=p["foreground"], antialias=False)
 
 
 def _plot_items(widget):
+    import pyqtgraph as pg
     if isinstance(widget, pg.PlotItem):
         return [widget]
     if hasattr(widget, "plotItem"):
@@ -82,12 +88,13 @@ def _plot_items(widget):
     return []
 
 
-def style_axes(plot: pg.PlotItem, dark: bool, tick_pt: int | None = None, label_pt: int | None = None) -> None:
+def style_axes(plot, dark: bool, tick_pt: int | None = None, label_pt: int | None = None) -> None:
     """Pens and label colours of a PlotItem's axes and title (fonts too, if sizes are given); no SI prefixes."""
     fg = palette(dark)["foreground"]
     for name in ("left", "bottom"):
         ax = plot.getAxis(name)
         ax.enableAutoSIPrefix(False)
+        ax.autoSIPrefixScale, ax.labelUnitPrefix = 1.0, ""     # pyqtgraph 0.14 may keep an old scale
         ax.setPen(fg)
         ax.setTextPen(fg)
         if tick_pt:
@@ -105,11 +112,12 @@ def style_axes(plot: pg.PlotItem, dark: bool, tick_pt: int | None = None, label_
     plot.showGrid(x=True, y=True, alpha=palette(dark)["grid"] / 255)
 
 
-def set_title(plot: pg.PlotItem, text: str, dark: bool, points: int = TITLE_PT, color: str | None = None) -> None:
+def set_title(plot, text: str, dark: bool, points: int = TITLE_PT, color: str | None = None) -> None:
     plot.setTitle(text, color=color or palette(dark)["foreground"], size=f"{points}pt")
 
 
 def style_legend(legend, dark: bool, points: int = LABEL_PT) -> None:
+    import pyqtgraph as pg
     p = palette(dark)
     legend.setBrush(pg.mkBrush(p["panel"]))
     legend.setPen(pg.mkPen(p["foreground"], width=0.5))

@@ -6,15 +6,28 @@ Threads and ownership::
     GUI thread                                   worker thread (QThread + event loop)
     TrainingController ── trainer_sent ───────▶  TrainWorker   (owns the Trainer)
                        ── step_requested ─────▶  steps it, then
-                       ◀─ progressed ─────────── a core.engine.Progress (plain arrays)
+                       ◀─ progressed ─────────── a core.engine.Progress (plain arrays),
+                                                 and at a paced speed the parameters
+                                                 before the last few steps (the fit trail)
 
 Every connection is queued (the worker lives in its own thread) and every worker signal
 goes to a slot of the controller, a QObject of the GUI thread, so nothing the worker
 emits runs in the worker thread except the training itself.  Nothing sleeps: a paced
 speed is a number of steps per frame of a 30 Hz QTimer; "full speed" keeps two
-requests in flight, each about 25 ms of training, so the worker never waits for a
-repaint.  A request is cut short between two ~8 ms slices when it is cancelled
-(pause, reset, close), so each of them is answered well within a frame.
+requests in flight, each about 30 ms of training, so the worker never waits for a
+repaint.  A request is cut short between two slices (at most ~30 ms) when it is
+cancelled (pause, reset, close), so each of them is answered within a frame.
+
+The worker and the painting share the GIL: every millisecond the GUI thread spends in
+Python (or in a QPainter call made from Python) is a millisecond of training lost.  So
+a frame draws only what changed (see gui.plots), and the frame rate is bounded both by
+FRAME_MS and by what frames cost: the window reports each frame's CPU time (drawing and
+painting, ``time.thread_time``) with ``note_frame_cost``, and frames may use GUI_SHARE
+of the time on average (a token bucket).  So when frames get costly (many panels, a
+huge window) they thin out instead of starving the training; at least MIN_FPS are
+drawn whatever they cost.  ``make_app`` lowers the interpreter's switch
+interval so that a waiting GUI thread gets the GIL within 1 ms rather than 5 ms (input
+and timers stay prompt while training runs flat out).
 
 Why not ``superqt.utils.thread_worker``: its GeneratorWorker is a QRunnable on the
 global QThreadPool running a free loop around a generator.  Pausing polls with
@@ -37,16 +50,20 @@ from collections import deque
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Qt, QTimer, Signal, Slot
 
-from core.network import predict
-
 FULL_SPEED = 0                 # speed value: as fast as the machine goes
 FRAME_MS = 33                  # ~30 repaints a second at most
-CHUNK_SECONDS = 0.025          # work per full-speed request
-SLICE_SECONDS = 0.008          # work between two looks at the cancel mark (a step() call
-                               # costs ~0.6 ms of bookkeeping: slices much shorter lose speed)
+FALLBACK_MS = 100              # at full speed frames follow the batches; the timer only catches up
+CHUNK_SECONDS = 0.030          # work per full-speed request (about one per frame: each costs the GUI thread
+                               # an event, and the GIL while it handles it)
+SLICE_SECONDS = 0.030          # work between two looks at the cancel mark: a Trainer.step call has
+                               # ~0.2-1 ms of bookkeeping, so a full-speed chunk is one slice
 IN_FLIGHT_FULL = 2             # full-speed requests kept queued at the worker
-FIT_POINTS = 200               # x values the fitted functions are drawn at
-FRAME_DUTY = 3.0               # a frame that cost c seconds is followed by >= FRAME_DUTY·c of rest
+FIT_POINTS = 120               # x values the fitted functions are drawn at (~4 px apart)
+GUI_SHARE = 0.2                # frames are spaced so that the GUI thread uses at most this share of a CPU
+MIN_FPS = 4                    # but never fewer frames than this a second
+REST = 1.5                     # after a frame that cost c, no frame for REST·c
+BUDGET_CAP = 0.010             # s of frame budget kept at most (no burst of frames after a pause)
+TRAIL = 6                      # at a paced speed, fits of this many previous steps are kept (the trail)
 
 PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
 
@@ -54,44 +71,59 @@ PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
 class TrainWorker(QObject):
     """Lives in the worker thread; steps the Trainer it was last sent."""
 
-    progressed = Signal(int, int, object)      # request id, generation, Progress | None
+    progressed = Signal(int, int, object, object)   # request id, generation, Progress | None,
+                                                    # (m, K, P) θ before each of the last m steps | None
 
     def __init__(self):
         super().__init__()
         self._trainer = None
         self._generation = -1
-        self._slice = 1                        # steps per slice, adapted to ~SLICE_SECONDS
+        self._rate = 0.0                       # steps per second, measured (sizes the slices)
         self.cancel_upto = 0                   # written by the GUI thread (see module doc)
 
     @Slot(int, object)
     def _on_controller_trainer_sent(self, generation: int, trainer) -> None:
-        self._trainer, self._generation, self._slice = trainer, generation, 1
+        self._trainer, self._generation, self._rate = trainer, generation, 0.0
 
-    @Slot(int, int, int)
-    def _on_controller_step_requested(self, request: int, generation: int, n: int) -> None:
-        """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report."""
+    @Slot(int, int, int, int)
+    def _on_controller_step_requested(self, request: int, generation: int, n: int, keep: int) -> None:
+        """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report, with the
+        parameters before each of the last ``keep`` steps."""
         trainer = self._trainer
         if trainer is None or generation != self._generation:
-            self.progressed.emit(request, generation, None)
+            self.progressed.emit(request, generation, None, None)
             return
         start = trainer.t
-        self._train(trainer, request, n)
-        self.progressed.emit(request, generation, trainer.progress(start))
+        recent = self._train(trainer, request, n, keep)
+        self.progressed.emit(request, generation, trainer.progress(start),
+                             np.array(recent) if recent else None)
 
-    def _train(self, trainer, request: int, n: int) -> None:
+    def _train(self, trainer, request: int, n: int, keep: int = 0) -> list:
+        """Step in slices of about SLICE_SECONDS (the fewer ``Trainer.step`` calls the better:
+        each has a fixed cost), looking at the cancel mark between them."""
         clock = time.perf_counter
-        deadline = clock() + CHUNK_SECONDS if n < 0 else float("inf")
+        start = clock()
+        deadline = start + CHUNK_SECONDS if n < 0 else float("inf")
         remaining = n if n >= 0 else trainer.steps
+        recent = []
         while remaining > 0 and not trainer.done and request > self.cancel_upto:
+            if remaining <= keep:                  # the last few steps one by one, keeping θ before each
+                recent.append(trainer.theta.copy())
+                if trainer.step(1) < 1:
+                    recent.pop()
+                remaining -= 1
+                continue
             t0 = clock()
-            remaining -= trainer.step(min(remaining, self._slice))
+            seconds = min(SLICE_SECONDS, deadline - t0)
+            size = max(1, min(remaining - keep, int(self._rate * seconds)))
+            taken = trainer.step(size)
             now = clock()
-            if now - t0 < SLICE_SECONDS / 2:
-                self._slice = min(2 * self._slice, 1 << 20)
-            elif now - t0 > 2 * SLICE_SECONDS:
-                self._slice = max(1, self._slice // 2)
-            if now >= deadline:
+            remaining -= taken
+            if taken and now > t0:              # steps per second, as the last slices went
+                self._rate = taken / (now - t0) if self._rate <= 1 else 0.5 * self._rate + 0.5 * taken / (now - t0)
+            if now >= deadline - 0.1 * CHUNK_SECONDS:
                 break
+        return recent
 
 
 def _stop_thread(thread: QThread, worker: TrainWorker) -> None:
@@ -113,7 +145,7 @@ class TrainingController(QObject):
     """
 
     trainer_sent = Signal(int, object)
-    step_requested = Signal(int, int, int)
+    step_requested = Signal(int, int, int, int)
     frame = Signal()                # new numbers to draw; at most one per FRAME_MS
     reset_done = Signal()           # a new experiment at step 0: views rebuild their runs
     state_changed = Signal(str)     # PAUSED, RUNNING or FINISHED
@@ -147,9 +179,14 @@ class TrainingController(QObject):
         self._last_pump = time.perf_counter()
         self._dirty = False
         self._frame_at = 0.0                    # when the last frame was emitted
-        self._frame_cost = 0.0                  # smoothed seconds a frame keeps the GUI thread busy
+        self._frame_costs = deque(maxlen=15)    # CPU time each of the last frames cost
+        self._last_cost = 0.0                   # the last one's
+        self._budget = 0.0                      # GUI CPU time the frames may still use (see the timer)
+        self._budget_at = time.perf_counter()
         self._rate = deque(maxlen=64)           # (time, t) for steps per second
         self._fit_cache = None
+        self._trail_cache = None
+        self._recent = deque(maxlen=TRAIL)      # θ before each of the last steps, oldest first
         self._closed = False
         self._state = None
 
@@ -212,19 +249,36 @@ class TrainingController(QObject):
         (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
 
+    def _grid(self, points: int) -> np.ndarray:
+        x = self.data.x
+        lo, hi = float(np.min(x)), float(np.max(x))
+        pad = 0.08 * (hi - lo) if hi > lo else 1.0
+        return np.linspace(lo - pad, hi + pad, points)
+
     def fit_curves(self, points: int = FIT_POINTS):
         """(x_grid (G,), y_grid (K, G)): every run's current function over the data's x range."""
         if self.progress is None:
             return np.zeros(0), np.zeros((0, 0))
         key = (self._generation, self.t, points)
         if self._fit_cache is None or self._fit_cache[0] != key:
-            x = self.data.x
-            lo, hi = float(np.min(x)), float(np.max(x))
-            pad = 0.08 * (hi - lo) if hi > lo else 1.0
-            grid = np.linspace(lo - pad, hi + pad, points)
-            y = predict(self.progress.theta, grid, self.experiment.hidden, self.experiment.activation)
+            grid = self._grid(points)
+            y = self.experiment.model_spec().predict(self.progress.theta, grid)
             self._fit_cache = (key, grid, y)
         return self._fit_cache[1], self._fit_cache[2]
+
+    def fit_trail(self, points: int = FIT_POINTS):
+        """(m, K, G): every run's function at the last m <= TRAIL steps before this one, newest
+        first (the grid of ``fit_curves``), or None.  Kept at paced speeds and single steps
+        only: at full speed frames are hundreds of steps apart and there is no trail."""
+        if self.progress is None or not self._recent:
+            return None
+        key = (self._generation, self.t, points, len(self._recent))
+        if self._trail_cache is None or self._trail_cache[0] != key:
+            thetas = np.array(self._recent)[::-1]                      # (m, K, P), newest first
+            m, K, P = thetas.shape
+            y = self.experiment.model_spec().predict(thetas.reshape(m * K, P), self._grid(points))
+            self._trail_cache = (key, y.reshape(m, K, -1))
+        return self._trail_cache[1]
 
     # -- commands ------------------------------------------------------------------------
     def load(self, experiment, keep_running: bool | None = None) -> None:
@@ -239,7 +293,8 @@ class TrainingController(QObject):
         self.progress = trainer.progress(0)           # before the worker owns it
         self._losses = np.empty((trainer.runs, trainer.steps + 1))
         self._losses[:, :1] = self.progress.losses
-        self._fit_cache = None
+        self._fit_cache = self._trail_cache = None
+        self._recent.clear()
         self._rate.clear()
         self.trainer_sent.emit(self._generation, trainer)
         self._running = False
@@ -272,6 +327,7 @@ class TrainingController(QObject):
         if not self._running:
             return
         self._running = False
+        self._timer.setInterval(FRAME_MS)
         self._cancel_pending()
         self._emit_state()
 
@@ -293,6 +349,7 @@ class TrainingController(QObject):
         self._speed = max(0, int(steps_per_second))
         self._owed = min(self._owed, 1.0)
         self._last_pump = time.perf_counter()
+        self._timer.setInterval(FALLBACK_MS if self._running and self._speed == FULL_SPEED else FRAME_MS)
         if self._running:
             self._pump()
 
@@ -310,7 +367,7 @@ class TrainingController(QObject):
         request = self._next_request
         self._next_request += 1
         self._pending.add(request)
-        self.step_requested.emit(request, self._generation, n)
+        self.step_requested.emit(request, self._generation, n, 0 if n < 0 else TRAIL)
 
     def _cancel_pending(self) -> None:
         self._worker.cancel_upto = self._next_request - 1
@@ -332,8 +389,8 @@ class TrainingController(QObject):
             self._owed -= n
             self._request(n)
 
-    @Slot(int, int, object)
-    def _on_worker_progressed(self, request: int, generation: int, progress) -> None:
+    @Slot(int, int, object, object)
+    def _on_worker_progressed(self, request: int, generation: int, progress, recent) -> None:
         self._pending.discard(request)
         if generation != self._generation or progress is None or self._closed:
             return
@@ -341,6 +398,12 @@ class TrainingController(QObject):
         self._losses[:, progress.start:progress.t + 1] = progress.losses
         moved = progress.t != self.t
         self.progress = progress
+        if recent is not None:
+            if progress.t - progress.start > len(recent):       # older thetas are not the steps just before
+                self._recent.clear()
+            self._recent.extend(recent)
+        elif moved:
+            self._recent.clear()
         if moved:
             self._dirty = True
             self._rate.append((time.perf_counter(), progress.t))
@@ -351,17 +414,52 @@ class TrainingController(QObject):
             self._emit_state()
         else:
             self._pump()
+        if self._running and self._speed == FULL_SPEED:
+            self._frame_if_due()        # at full speed a frame follows the data (the timer is a fallback)
+        interval = FALLBACK_MS if self._running and self._speed == FULL_SPEED else FRAME_MS
+        if self._timer.interval() != interval:
+            self._timer.setInterval(interval)
         if not self._timer.isActive():
             self._timer.start()
 
     @Slot()
     def _on_timer_timeout(self) -> None:
         self._pump()
-        if self._dirty:
-            if time.perf_counter() - self._frame_at >= max(FRAME_MS / 1000, FRAME_DUTY * self._frame_cost):
-                self._emit_frame()
-        elif not self._running and not self._pending:
+        self._frame_if_due()
+        if not self._dirty and not self._running and not self._pending:
             self._timer.stop()
+
+    def _frame_if_due(self) -> None:
+        now = time.perf_counter()
+        # The frames' CPU budget refills at GUI_SHARE of the time (a token bucket, so a frame
+        # costing a little more than a tick's share comes every tick or two, not every second).
+        self._budget = min(self._budget + (now - self._budget_at) * GUI_SHARE, BUDGET_CAP)
+        self._budget_at = now
+        if self._dirty:
+            since = now - self._frame_at
+            # (a tick comes FRAME_MS after the last one, give or take: do not wait for the next)
+            if since >= 0.75 * FRAME_MS / 1000 and since >= REST * self._last_cost and (
+                    self._budget >= 0 or since >= 1 / MIN_FPS):
+                self._emit_frame()
+
+    def note_frame_cost(self, seconds: float) -> None:
+        """The GUI thread's CPU time one frame took to draw and paint; it is taken from the
+        frames' budget.  A frame far costlier than the others (a new axis range, say) is charged
+        at most twice their median, so it does not hold the next ones back for long; it is
+        followed by REST times its cost with no frame, so that input and timers get the GUI
+        thread between two of them."""
+        cost = max(0.0, float(seconds))
+        median = self.frame_cost if self._frame_costs else cost
+        self._frame_costs.append(cost)
+        self._last_cost = cost
+        self._budget -= min(cost, 2 * median)
+
+    @property
+    def frame_cost(self) -> float:
+        """Median CPU time of the last frames (0 before any was reported)."""
+        costs = sorted(self._frame_costs)
+        n = len(costs)
+        return (costs[(n - 1) // 2] + costs[n // 2]) / 2 if n else 0.0
 
     def _emit_state(self) -> None:
         if self.state != self._state:
@@ -369,15 +467,7 @@ class TrainingController(QObject):
             self.state_changed.emit(self._state)
 
     def _emit_frame(self) -> None:
-        """Views draw in ``frame``; a zero timer then measures draw + repaint, so that when
-        drawing is slow (many runs, long curves) frames thin out instead of starving the
-        training and the input events."""
+        """Views draw in ``frame`` (the timer's pacing: see the module doc)."""
         self._dirty = False
         self._frame_at = time.perf_counter()
         self.frame.emit()
-        QTimer.singleShot(0, self._on_frame_painted)
-
-    @Slot()
-    def _on_frame_painted(self) -> None:
-        cost = time.perf_counter() - self._frame_at
-        self._frame_cost = cost if cost > self._frame_cost else 0.8 * self._frame_cost + 0.2 * cost

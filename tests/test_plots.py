@@ -8,7 +8,8 @@ from PySide6 import QtCore, QtGui
 from core.errors import ConfigError
 from core.explain import tutorial_step
 from gui import style
-from gui.plots import FitPlot, LossPlot, LossSeries, ParamPanel, SmallMultiples
+from gui.plots import (FitPlot, LossPlot, LossSeries, ParamPanel, SmallMultiples, decimate, healthy_runs,
+                       nice_ceil, quantize_bounds, trail_alpha)
 from gui.render import export_png, save_loss_png
 
 LRS = (0.01, 0.1, 0.5)
@@ -42,15 +43,16 @@ def log_view_y(plot):
 
 
 def test_curves_are_created_once_and_updated(loss_plot):
-    items = (list(loss_plot.curves), list(loss_plot.markers), list(loss_plot.labels))
+    items = (loss_plot.layer, list(loss_plot.samples), list(loss_plot.markers), list(loss_plot.labels))
     n_items = len(loss_plot.plotItem.items)
     losses = blown_up()
     for t in (10, 50, 199):
         loss_plot.update_data(losses, t, ("converging",) * 3, np.array([-1, -1, 37 if t >= 37 else -1]))
-    assert (loss_plot.curves, loss_plot.markers, loss_plot.labels) == items
+    assert (loss_plot.layer, loss_plot.samples, loss_plot.markers, loss_plot.labels) == items
     assert len(loss_plot.plotItem.items) == n_items
-    curve = loss_plot.curves[1]                              # drawn in view coordinates: log10 of the loss
-    assert len(curve.xData) == 200 and curve.yData[-1] == pytest.approx(np.log10(losses[1, -1]))
+    x, y = loss_plot.curve_points(1)            # 200 steps in 800 px: every step, in view coordinates
+    np.testing.assert_array_equal(x, np.arange(200))
+    np.testing.assert_allclose(y, np.log10(losses[1]))
 
 
 def test_legend_has_one_entry_per_run_with_its_learning_rate(loss_plot):
@@ -61,9 +63,13 @@ def test_legend_has_one_entry_per_run_with_its_learning_rate(loss_plot):
 
 
 def test_set_runs_replaces_curves_and_legend(loss_plot):
+    n_items = len(loss_plot.plotItem.items)                          # 3 runs: a marker and a label each
     loss_plot.set_runs((1.0, 2.0), COLORS[:2])
-    assert len(loss_plot.curves) == 2 and len(loss_plot.legend.items) == 2
-    assert len(loss_plot.plotItem.listDataItems()) == 2 + 2 + 1      # curves, markers, hover dot
+    assert len(loss_plot.samples) == 2 and len(loss_plot.legend.items) == 2
+    assert len(loss_plot.layer.colors) == 2                          # every curve is drawn by the layer
+    assert len(loss_plot.markers) == len(loss_plot.labels) == 2
+    assert len(loss_plot.plotItem.items) == n_items - 2              # the old run items are gone
+    assert all(m.scene() is loss_plot.scene() for m in loss_plot.markers)
 
 
 def test_diverged_run_is_marked_with_its_step(loss_plot):
@@ -72,8 +78,20 @@ def test_diverged_run_is_marked_with_its_step(loss_plot):
     marker, label = loss_plot.markers[2], loss_plot.labels[2]
     assert marker.isVisible() and label.isVisible()
     assert "diverged at step 37" in label.toPlainText()
-    assert marker.xData[0] == 36                             # the curve's last finite point
+    assert marker.pos().x() == 36                            # the curve's last finite point
     assert not loss_plot.markers[0].isVisible() and not loss_plot.labels[1].isVisible()
+
+
+def test_healthy_runs_are_judged_against_the_median_of_the_others():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        K = int(rng.integers(1, 12))
+        peaks = 10.0 ** rng.uniform(-3, 8, K)
+        ds = np.where(rng.random(K) < 0.2, 5, -1)
+        expected = np.array([ds[k] < 0 and not (
+            np.sum((ds < 0) & (np.arange(K) != k)) and
+            peaks[k] > 1e3 * np.median(peaks[(ds < 0) & (np.arange(K) != k)])) for k in range(K)])
+        np.testing.assert_array_equal(healthy_runs(peaks, ds), expected)
 
 
 def test_healthy_runs_keep_the_range_when_one_explodes(loss_plot):
@@ -83,7 +101,7 @@ def test_healthy_runs_keep_the_range_when_one_explodes(loss_plot):
         lo, hi = log_view_y(loss_plot)
         assert lo <= -3 + 1e-9 and hi >= 0                     # the healthy data (1e-3 … 1) is inside
         assert hi - lo < 10                                    # not 30+ decades
-        marker_y = loss_plot.markers[2].yData[0] if flagged >= 0 else None
+        marker_y = loss_plot.markers[2].pos().y() if flagged >= 0 else None
         if marker_y is not None:
             assert lo <= marker_y <= hi                        # the marker is kept on screen
 
@@ -105,6 +123,93 @@ def test_loss_series_scanned_in_chunks_equals_one_pass():
     assert series.n == 10 and series.hi[2] == pytest.approx(1.0)
 
 
+def test_decimation_keeps_every_columns_envelope():
+    rng = np.random.default_rng(3)
+    n = 10_000
+    s = np.arange(n)
+    values = np.vstack([np.where(s % 2, 10.0, 0.1) * (1 + 0.01 * rng.random(n)),   # a zigzag
+                        np.exp(-s / 2000), rng.standard_normal(n)])
+    values[2, 7000:] = np.nan                                                     # a run that stopped
+    cols = s * 333 // n                                                           # 333 pixel columns
+    starts, points = decimate(values, cols)
+    assert starts.size == 333 and points.shape == (3, 4 * 333)
+    for c in (0, 100, 332):                         # each column: the same min and max as every point in it
+        in_col = values[:, cols == c]
+        got = points[:, 4 * c:4 * c + 4]
+        np.testing.assert_array_equal(got[:2].min(axis=1), in_col[:2].min(axis=1))
+        np.testing.assert_array_equal(got[:2].max(axis=1), in_col[:2].max(axis=1))
+        np.testing.assert_array_equal(got[:2, 0], in_col[:2, 0])                  # enters at its first point
+        np.testing.assert_array_equal(got[:2, 3], in_col[:2, -1])                 # leaves at its last
+    assert np.isnan(points[2, 4 * 300:]).all()                                     # no value: nothing drawn
+    few = np.vstack([np.arange(5.0)])
+    starts, points = decimate(few, np.arange(5))                                   # one point per column
+    np.testing.assert_array_equal(points.reshape(5, 4), np.repeat(np.arange(5.0)[:, None], 4, axis=1))
+
+
+def test_axes_grow_in_coarse_steps():
+    assert [nice_ceil(v) for v in (0, 1, 7, 101, 1000, 1001, 2600, 99_999)] == [
+        1, 1, 8, 150, 1000, 1500, 3000, 100_000]
+    for v in np.geomspace(1.5, 1e7, 200):                       # never more than half above the data
+        assert v <= nice_ceil(v) <= 1.5 * v
+    lo, hi = quantize_bounds((-3.13, 0.02), True)
+    assert (lo, hi) == (-3.5, 0.5)
+    lo, hi = quantize_bounds((0.0013, 0.97), False)
+    assert lo <= 0.0013 and hi >= 0.97 and (lo, hi) == (0.0, 1.0)
+
+
+def _pixel(plot, image, x_view, y_view):
+    pos = plot.mapFromScene(plot.plotItem.vb.mapViewToScene(QtCore.QPointF(x_view, y_view)))
+    return image.pixelColor(pos.x(), pos.y())
+
+
+def _near(plot, image, x_view, y_view, color, r=2):
+    pos = plot.mapFromScene(plot.plotItem.vb.mapViewToScene(QtCore.QPointF(x_view, y_view)))
+    return any(image.pixelColor(pos.x() + dx, pos.y() + dy) == QtGui.QColor(color)
+               for dx in range(-r, r + 1) for dy in range(-r, r + 1))
+
+
+def test_a_long_zigzag_shows_its_envelope(loss_plot, qtbot):
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    T = 200_000
+    s = np.arange(T)
+    losses = np.vstack([np.where(s % 2, 10.0, 0.1), np.full(T, 1.0), np.exp(-s / 50_000)])
+    loss_plot.update_data(losses, T - 1, (), np.array([-1, -1, -1]), budget=T - 1)
+    qtbot.waitUntil(lambda: loss_plot.layer.full_renders > 0)
+    image = loss_plot.grab().toImage()
+    for x in (20_000, 100_000, 180_000):          # the band between 0.1 and 10 is filled in every column
+        for y in (-0.9, 0.0, 0.9):
+            assert _near(loss_plot, image, x, y, COLORS[0]), (x, y)
+    assert _near(loss_plot, image, 100_000, np.log10(np.exp(-2)), COLORS[2])
+    assert not _near(loss_plot, image, 100_000, -1.5, COLORS[0])   # and nothing outside it
+
+
+def test_drawing_only_the_new_steps_gives_the_same_picture(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    plot.set_runs((0.3,), COLORS[:1])
+    plot.show()
+    qtbot.waitExposed(plot)
+    T = 30_000
+    s = np.arange(T)
+    losses = (1.0 + 0.5 * (s % 2) * np.exp(-s / 6000) + 0.2 * (s > 27_000))[None, :]
+    for t in [10, *range(1000, 20_001, 1000), 20_100]:          # frames while training (the step axis
+        plot.update_data(losses, t, (), np.array([-1]), budget=T - 1)
+        qtbot.wait(1)
+    renders = plot.layer.full_renders                           # ends at the budget from 20,001 on)
+    for t in range(20_200, T, 200):                             # the axes no longer change ...
+        plot.update_data(losses, t, (), np.array([-1]), budget=T - 1)
+        qtbot.wait(1)
+    plot.update_data(losses, T - 1, (), np.array([-1]), budget=T - 1)
+    qtbot.wait(1)
+    assert plot.layer.full_renders == renders                   # ... so only the new steps were drawn
+    grown = plot.grab().toImage()
+    plot.layer.invalidate()                                     # the same picture drawn in one go
+    qtbot.waitUntil(lambda: plot.layer.full_renders > renders)
+    assert plot.grab().toImage() == grown
+
+
 def test_linear_axis_range_ignores_the_explosion(loss_plot):
     loss_plot.set_log_y(False)
     loss_plot.update_data(blown_up(), 199, ("converging",) * 3, np.array([-1, -1, 37]))
@@ -118,6 +223,17 @@ def test_no_si_prefix_on_the_axes(loss_plot):
     loss_plot.set_log_y(False)
     loss_plot.update_data(healthy_losses() * 1e6, 199, (), np.array([-1, -1, -1]))
     assert loss_plot.plotItem.getAxis("left").autoSIPrefixScale == 1.0
+
+
+def test_step_axis_reads_whole_numbers_after_a_theme_change(loss_plot):
+    T = 1_000_001
+    losses = np.exp(-np.arange(T) / 1e5)[None, :].repeat(3, axis=0)
+    loss_plot.update_data(losses, T - 1, (), np.array([-1, -1, -1]), budget=T - 1)
+    for dark in (True, False):
+        loss_plot.set_dark(dark)
+        axis = loss_plot.plotItem.getAxis("bottom")
+        assert axis.autoSIPrefixScale == 1.0 and axis.labelUnitPrefix == ""      # no "(×1e6)" scale
+        assert axis.tickStrings([0, 500_000, 1_000_000], axis.scale, 500_000) == ["0", "500,000", "1,000,000"]
 
 
 def test_hover_shows_step_and_loss_of_the_nearest_curve(loss_plot, qtbot):
@@ -152,20 +268,42 @@ def fit_plot(qtbot):
 def test_fit_trail_holds_at_most_n_faded_fits(fit_plot):
     xg = np.linspace(0, 1, 5)
     fits = [np.vstack([np.full(5, 0.1 * i), np.full(5, (-1) ** i)]) for i in range(10)]
-    for f in fits:
-        fit_plot.update_fits(xg, f, np.array([False, False]))
-    for k in range(2):
-        trail = fit_plot.trail_items[k]
-        assert len(trail) == 4
-        shown = [item for item in trail if item.xData is not None and len(item.xData) > 0]
-        assert len(shown) <= 4
-        np.testing.assert_array_equal(trail[0].yData, fits[-2][k])          # the previous fit
-        np.testing.assert_array_equal(trail[3].yData, fits[-5][k])
-        alphas = [item.opts["pen"].color().alpha() for item in trail]
-        assert alphas == sorted(alphas, reverse=True) and alphas[0] < 255
-    np.testing.assert_array_equal(fit_plot.fits[1].yData, fits[-1][1])
+    trail = np.array(fits[-2::-1])                               # 9 previous fits, newest first
+    fit_plot.update_fits(xg, fits[-1], np.array([False, False]), trail)
+    shown = fit_plot.trail_data
+    assert shown.shape == (4, 2, 5)                              # at most 4 kept
+    np.testing.assert_array_equal(shown[0], fits[-2])            # the previous fit
+    np.testing.assert_array_equal(shown[3], fits[-5])
+    alphas = [trail_alpha(age, fit_plot.trail_length) for age in range(4)]
+    assert alphas == sorted(alphas, reverse=True) and alphas[0] < 255 and alphas[-1] > 0
+    np.testing.assert_array_equal(fit_plot.fit_data[1][1], fits[-1][1])
     fit_plot.clear_trail()
-    assert all(item.xData is None or len(item.xData) == 0 for items in fit_plot.trail_items for item in items)
+    assert fit_plot.trail_data.size == 0
+    np.testing.assert_array_equal(fit_plot.fit_data[1][1], fits[-1][1])   # the fits stay
+    fit_plot.update_fits(xg, fits[0], np.array([False, False]), None)     # no trail given: none drawn
+    assert fit_plot.trail_data.size == 0
+
+
+def test_fit_trail_is_painted_faded_in_the_run_colour(fit_plot, qtbot):
+    fit_plot.resize(600, 400)
+    fit_plot.show()
+    qtbot.waitExposed(fit_plot)
+    xg = np.linspace(0, 1, 50)
+    far = np.full((1, 2, 50), np.nan)
+    far[0, 1] = 0.83                                             # run 1 was at y = 0.83 one step ago
+    fit_plot.update_fits(xg, np.vstack([np.full(50, 0.1), np.full(50, 0.1)]), None, far)
+    image = fit_plot.grab().toImage()
+    vb = fit_plot.plotItem.vb
+    pos = fit_plot.mapFromScene(vb.mapViewToScene(QtCore.QPointF(0.43, 0.83)))
+    run1 = QtGui.QColor(COLORS[1])
+
+    def opacity(c):
+        """a if c is run 1's colour at opacity a over white, else None."""
+        a = [(255 - c.getRgb()[i]) / (255 - run1.getRgb()[i]) for i in range(3) if run1.getRgb()[i] < 200]
+        return a[0] if max(a) - min(a) < 0.05 else None
+
+    found = [opacity(image.pixelColor(pos.x(), pos.y() + dy)) for dy in (-1, 0, 1)]
+    assert any(a is not None and 0.2 < a < 0.9 for a in found), found       # faded, in the run's colour
 
 
 def test_fit_range_follows_the_data_not_a_runaway_fit(fit_plot):

@@ -123,7 +123,7 @@ def test_step_start_pause_reset_with_the_keyboard(qtbot, window):
     assert c.t == 0 and c.state == PAUSED
     window.draw()
     assert window.step_label.text().startswith("step 0 /")
-    assert window.loss_plot.curves[0].getData()[1].size == 1      # the plot went back to step 0
+    assert window.loss_plot.curve_points(0)[1].size == 1          # the plot went back to step 0
 
 
 def test_toolbar_actions_and_status(qtbot, window):
@@ -136,6 +136,37 @@ def test_toolbar_actions_and_status(qtbot, window):
     assert not window.start_action.isEnabled()                   # finished: nothing to start
     window.reset_action.trigger()
     assert window.controller.t == 0 and window.start_action.isEnabled()
+
+
+def test_the_window_shows_before_its_plots_and_then_builds_them(qtbot, private_settings):
+    w = MainWindow(experiment=SMALL, settings=QSettings(str(private_settings), QSettings.IniFormat),
+                   defer_plots=True)
+    qtbot.addWidget(w)
+    assert not w.plots_built and not hasattr(w, "loss_plot")
+    assert w.controls.fields["steps"].text() == str(SMALL.steps)        # the settings show at once
+    assert not w.controls.isEnabled() and not w.export_png_action.isEnabled()
+    with qtbot.waitSignal(w.plots_ready, timeout=TIMEOUT):
+        w.show()                                                        # built after the first paint
+    assert w.plots_built and w.controls.isEnabled() and w.export_png_action.isEnabled()
+    assert w.experiment == SMALL and len(w.loss_plot.samples) == len(SMALL.learning_rates)
+    train_to_end(qtbot, w)
+    np.testing.assert_array_equal(w.controller.losses(), headless(SMALL, SMALL.steps).loss_history())
+
+
+def test_status_labels_never_ask_for_a_new_layout(qtbot, window):
+    for label in (window.step_label, window.rate_label, window.state_label):
+        assert label.minimumSize() == label.maximumSize()               # fixed: setText needs no layout
+    assert window.step_label.fontMetrics().horizontalAdvance(
+        f"step {SMALL.steps:,} / {SMALL.steps:,}") <= window.step_label.width()
+
+
+def test_sixteen_runs_fit_in_the_loss_plot(qtbot, window):
+    window.load_experiment(replace(SMALL, learning_rates=tuple(np.geomspace(0.01, 3, 16).round(4))))
+    qtbot.waitUntil(lambda: window.loss_plot.plotItem.geometry().width() <=
+                    window.loss_plot.viewport().width() + 0.5, timeout=TIMEOUT)
+    legend = window.loss_plot.legend                                    # its rows fit under the plot
+    assert legend.geometry().width() <= window.loss_plot.viewport().width()
+    assert len(legend.items) == 16
 
 
 # -- presets and settings --------------------------------------------------------------------
@@ -188,7 +219,7 @@ def test_adding_and_removing_runs(qtbot, window):
     before = SMALL.learning_rates
     runs.add_button.click()
     assert window.experiment.learning_rates == before + (next_rate(before),)
-    assert runs.list.count() == 5 and len(window.loss_plot.curves) == 5
+    assert runs.list.count() == 5 and len(window.loss_plot.samples) == 5
     assert runs.selected() == 4                                   # the new run is selected
     assert window.controller.losses().shape[0] == 5
     runs.list.setCurrentRow(1)
@@ -356,8 +387,11 @@ def test_side_by_side_view_has_a_panel_per_run(qtbot, window):
     train_to_end(qtbot, window)
     panels = window.multiples.panels
     assert len(panels) == 4
+    losses = window.controller.losses()
     for k, panel in enumerate(panels):
-        assert panel.loss_curve.getData()[1].size == SMALL.steps + 1
+        x, y = panel.loss_curve.points(0, panel.loss.vb.width())
+        assert x[0] == 0 and x[-1] == SMALL.steps                  # every step to the end, log10 of the loss
+        assert y[-1] == pytest.approx(np.log10(losses[k, -1]))
         assert style.outcome_style(window.controller.outcomes[k]).text in panel.title.text
 
 
@@ -506,6 +540,18 @@ def close_when_training():
 QTimer.singleShot(50, close_when_training)
 sys.exit(app.exec())
 """
+
+
+def test_first_paint_record_for_the_benchmark(tmp_path):
+    record = tmp_path / "first-paint.json"
+    env = dict(_env(tmp_path), LRLAB_FIRST_PAINT=str(record))
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", "")
+    import json
+    r = json.loads(record.read_text())
+    assert 0 < r["age"] and r["painted"] <= r["ready"]                  # the window, then its plots
+    assert list(r["marks"]) == sorted(r["marks"], key=r["marks"].get)   # in the order things happen
 
 
 def test_closing_while_training_exits_cleanly(tmp_path):

@@ -3,6 +3,7 @@
 The oracle is core's Trainer run in the test itself: the same experiment stepped the
 same number of times gives the same losses, bit for bit, whatever the batching.
 """
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -180,3 +181,58 @@ def test_fit_curves_are_core_predictions(qtbot, controller):
     x, y = controller.fit_curves(50)
     assert x.min() < exp.make_data().x.min() and x.max() > exp.make_data().x.max()
     np.testing.assert_allclose(y, predict(headless(exp, 1).theta, x, exp.hidden, exp.activation))
+
+
+def test_paced_steps_keep_a_trail_of_the_previous_fits(qtbot, controller):
+    from core.network import predict
+    from gui.worker import TRAIL
+    exp = replace(preset("exercise4"), steps=50)
+    controller.load(exp)
+    for _ in range(TRAIL + 2):                        # one step at a time, as at a slow speed
+        controller.step()
+        wait_idle(qtbot, controller)
+    x, y = controller.fit_curves()
+    trail = controller.fit_trail()
+    assert trail.shape == (TRAIL,) + y.shape          # the last TRAIL steps, newest first
+    ref = exp.trainer()
+    thetas = []
+    for _ in range(controller.t):
+        thetas.append(ref.theta.copy())               # θ before each step
+        ref.step(1)
+    for age in range(TRAIL):
+        np.testing.assert_allclose(trail[age], predict(thetas[-1 - age], x, exp.hidden, exp.activation))
+    np.testing.assert_allclose(y, predict(ref.theta, x, exp.hidden, exp.activation))
+
+
+def test_full_speed_has_no_trail(qtbot, controller):
+    controller.load(replace(preset("exercise4"), steps=3000))
+    controller.step()
+    wait_idle(qtbot, controller)
+    assert controller.fit_trail() is not None
+    controller.set_speed(FULL_SPEED)
+    controller.start()
+    wait_finished(qtbot, controller)
+    assert controller.fit_trail() is None             # fits hundreds of steps apart make no trail
+
+
+def test_costly_frames_are_spaced_out(qtbot, controller):
+    from gui.worker import MIN_FPS
+    frames = []
+    controller.frame.connect(lambda: frames.append(controller.t))
+    controller.load(replace(preset("exercise4"), steps=1_000_000))
+    controller.set_speed(FULL_SPEED)
+    controller.start()
+    qtbot.waitUntil(lambda: controller.t > 0, timeout=TIMEOUT)
+    controller.note_frame_cost(0.3)                   # a frame that took 0.3 s to draw
+    controller._dirty = True
+    controller._frame_at = time.perf_counter()
+    n = len(frames)
+    controller._on_timer_timeout()                    # new data, but the frames' budget is spent
+    assert len(frames) == n
+    controller._frame_at -= 0.4                       # rested 1.3 × its cost: still not (REST = 1.5)
+    controller._on_timer_timeout()
+    assert len(frames) == n
+    controller._frame_at -= 0.1                       # 0.5 s: rested, and MIN_FPS asks for a frame
+    controller._on_timer_timeout()
+    assert len(frames) == n + 1 and MIN_FPS >= 2
+    controller.pause()
