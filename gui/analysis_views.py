@@ -36,6 +36,7 @@ from core.report import lr_label
 from core.trajectory import trajectory
 
 from . import style
+from .style import no_si_prefix
 from .jobs import JobRunner
 from .plots import BoundedViewBox, LegendStrip, LogAxis, LossSeries, format_number
 
@@ -228,18 +229,6 @@ class PlainLogAxis(LogAxis):
             x = 10.0 ** float(v) * scale
             out.append(f"{x:.4g}" if 1e-4 <= abs(x) < 1e5 else f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e"))
         return out
-
-
-def no_si_prefix(*axes) -> None:
-    """Plain numbers on these axes.  pyqtgraph 0.14's enableAutoSIPrefix(False) still computes a
-    scale from the current range (an axis spanning 0 … 0.7 then reads 0 … 700): undo it."""
-    for ax in axes:
-        ax.autoSIPrefix = False
-        if ax.autoSIPrefixScale != 1.0 or ax.labelUnitPrefix:
-            ax.autoSIPrefixScale, ax.labelUnitPrefix = 1.0, ""
-            ax._updateLabel()
-            ax.picture = None
-            ax.update()
 
 
 class _Plot(pg.PlotWidget):

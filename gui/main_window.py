@@ -16,9 +16,11 @@ import time
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
+from PySide6.QtWidgets import (QApplication, QScrollArea, QDockWidget, QFileDialog, QInputDialog, QLabel,
                                QMainWindow, QMessageBox, QScrollArea, QSplitter, QStyle, QTabWidget,
                                QToolBar)
+
+from dataclasses import replace
 
 from core.errors import ConfigError
 from core.experiment import PRESETS, Experiment, preset
@@ -27,9 +29,11 @@ from core.network import unpack
 from core.report import write_atomic, write_csv
 
 from . import style
+from .analysis_views import AnalysisTabs
 from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel, speed_text
 from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
+from .runs import MAX_RUNS
 from .worker import FINISHED, FULL_SPEED, RUNNING, TrainingController
 
 TITLE = "LR Lab"
@@ -210,6 +214,17 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.overlay, "Overlay")
         self.tabs.addTab(self.multiples, "Side by side")
+        self.analysis = AnalysisTabs()
+        scroll = QScrollArea()                 # its views are wide: they must not set the window's minimum
+        scroll.setWidget(self.analysis)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        self.tabs.addTab(scroll, "Why it diverges")
+        self.tabs.setTabToolTip(2, "Curvature: the sharpness of every run against 2/η, the stability "
+                                   "forecast, the range test, the loss landscape and the phase diagram.")
+        self.analysis.add_rate.connect(self._on_analysis_add_rate)
+        self.analysis.add_run.connect(self._on_analysis_add_run)
+        self.analysis.critical_lr_changed.connect(self.controls.runs.set_critical_lr)
         self.tabs.setTabToolTip(0, "Every run's loss curve in one plot, beside the data, every run's fit and "
                                    "the chosen run's parameters.")
         self.tabs.setTabToolTip(1, "One panel per learning rate: its loss curve and its fit.")
@@ -438,6 +453,8 @@ class MainWindow(QMainWindow):
         if "outcomes" in due and outcomes != self._outcomes_shown:
             self._outcomes_shown, self._outcomes_at = outcomes, now
             self.controls.runs.set_outcomes(*outcomes)
+        if "outcomes" in due or not c.running:
+            self._draw_analysis()
         if "params" in due:
             self._params_shown_at = now
             self._show_params()
@@ -454,15 +471,24 @@ class MainWindow(QMainWindow):
             x, y = c.fit_curves()
             self.fit_plot.update_fits(x, y, c.progress.stopped, c.fit_trail())
 
+    def _draw_analysis(self) -> None:
+        c = self.controller
+        if c.progress is None:
+            return
+        self.analysis.on_progress(c.progress, c.learning_rates,
+                                  c.losses() if c.experiment.model == "linear" else None)
+        dead = c.progress.dead_units
+        self.controls.runs.set_dead_units(dead, c.experiment.hidden if dead is not None else None)
+
     def _show_params(self) -> None:
         c = self.controller
         if c.progress is None:
             return
         k = min(self._selected, c.progress.theta.shape[0] - 1)
-        lr, H = c.learning_rates[k], c.experiment.hidden
+        lr, H, spec = c.learning_rates[k], c.experiment.hidden, c.experiment.model_spec()
         theta = c.progress.theta[k]
-        self.params.show_run(lr, theta, c.progress.grad[k], c.progress.delta[k], H)
-        if len(c.data) == 1:
+        self.params.show_run(lr, theta, c.progress.grad[k], c.progress.delta[k], H, spec.param_names)
+        if len(c.data) == 1 and spec.kind == "mlp":
             w1, b1, w2, b2 = unpack(theta, H)
             self.params.show_chain_rule(explain(w1, b1, w2, b2, float(c.data.x[0]), float(c.data.y[0]),
                                                 lr, c.experiment.activation))
@@ -514,6 +540,8 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.multiples:
             self._rebuild_multiples()
         self._outcomes_shown = None
+        self.analysis.set_experiment(c.experiment, c.data)
+        self.controls.runs.set_dead_units(None)
         self._size_status()
         self._selected = min(self._selected, len(colors) - 1)
         single = len(c.data) == 1                       # the chain rule needs room
@@ -584,7 +612,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_dark_action_toggled(self, dark: bool) -> None:
         style.set_theme(dark)
-        for view in (self.loss_plot, self.fit_plot, self.multiples, self.params):
+        for view in (self.loss_plot, self.fit_plot, self.multiples, self.params, self.analysis):
             view.set_dark(dark)
         self.setPalette(dark_palette() if dark else QApplication.style().standardPalette())
         self.controls.runs.set_dark(dark)
@@ -658,8 +686,36 @@ class MainWindow(QMainWindow):
         self._help.setAttribute(Qt.WA_DeleteOnClose)
         self._help.show()
 
+    @Slot(float)
+    def _on_analysis_add_rate(self, lr: float) -> None:
+        exp = self.experiment
+        if len(exp.learning_rates) >= MAX_RUNS:
+            self.show_error("Run not added", f"at most {MAX_RUNS} runs; remove one first")
+            return
+        self._load_changed(exp, learning_rates=exp.learning_rates + (lr,))
+
+    @Slot(float, str, int)
+    def _on_analysis_add_run(self, lr: float, row_name: str, value: int) -> None:
+        """A phase-diagram cell: its rate as a run, with its width or seed (seeded parameters, as there)."""
+        exp = self.experiment
+        rates = exp.learning_rates if lr in exp.learning_rates else exp.learning_rates + (lr,)
+        if len(rates) > MAX_RUNS:
+            self.show_error("Run not added", f"at most {MAX_RUNS} runs; remove one first")
+            return
+        self._load_changed(exp, learning_rates=rates, init=None, **{row_name: value})
+
+    def _load_changed(self, exp, **changes) -> None:
+        try:
+            changed = replace(exp, **changes).validated()
+        except ConfigError as e:
+            self.show_error("Run not added", str(e))
+            return
+        self.load_experiment(changed)
+
     # -- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if self.plots_built:
+            self.analysis.shutdown()
         self.controller.shutdown()
         if self.remember:
             self.settings.setValue("geometry", self.saveGeometry())

@@ -1460,12 +1460,13 @@ class ParamPanel(QtWidgets.QWidget):
             layout.addWidget(w)
         self.show_chain_rule(None)
 
-    def show_run(self, lr, theta_k, grad_k, delta_k, hidden: int) -> None:
+    def show_run(self, lr, theta_k, grad_k, delta_k, hidden: int, names=None) -> None:
+        """``names``: one per parameter (default: the network's w1[0] … b2 for ``hidden`` units)."""
         theta, grad, delta = (np.asarray(a, dtype=float).ravel() for a in (theta_k, grad_k, delta_k))
         with np.errstate(all="ignore"):
             ratio = np.abs(delta) / np.abs(theta)
         self.title.setText(f"Parameters of {lr_label(lr)}")
-        _fill(self.table, param_names(int(hidden)), zip(theta, grad, delta, ratio))
+        _fill(self.table, names or param_names(int(hidden)), zip(theta, grad, delta, ratio))
 
     def show_chain_rule(self, step) -> None:
         visible = step is not None

@@ -93,8 +93,7 @@ def style_axes(plot, dark: bool, tick_pt: int | None = None, label_pt: int | Non
     fg = palette(dark)["foreground"]
     for name in ("left", "bottom"):
         ax = plot.getAxis(name)
-        ax.enableAutoSIPrefix(False)
-        ax.autoSIPrefixScale, ax.labelUnitPrefix = 1.0, ""     # pyqtgraph 0.14 may keep an old scale
+        no_si_prefix(ax)
         ax.setPen(fg)
         ax.setTextPen(fg)
         if tick_pt:
@@ -135,3 +134,15 @@ def apply_theme(widget, dark: bool) -> None:
         style_axes(plot, dark)
         if plot.legend is not None:
             style_legend(plot.legend, dark)
+
+
+def no_si_prefix(*axes) -> None:
+    """Plain numbers on these axes.  pyqtgraph 0.14's enableAutoSIPrefix(False) still computes a
+    scale from the current range (an axis spanning 0 … 0.7 then reads 0 … 700): undo it."""
+    for ax in axes:
+        ax.autoSIPrefix = False
+        if ax.autoSIPrefixScale != 1.0 or ax.labelUnitPrefix:
+            ax.autoSIPrefixScale, ax.labelUnitPrefix = 1.0, ""
+            ax._updateLabel()
+            ax.picture = None
+            ax.update()

@@ -285,7 +285,9 @@ class TrainingController(QObject):
         """Start ``experiment`` (validated) at step 0.  Raises ConfigError (e.g. a bad CSV)
         before anything changes.  Keeps running if it was, unless ``keep_running`` says."""
         data = experiment.make_data()
-        trainer = experiment.trainer(data)
+        # λ_max of every run about 1000 times over the budget (at least every 10 steps):
+        # ~1% of the training time at 16 runs (benchmarks/bench_sharpness.py)
+        trainer = experiment.trainer(data, sharpness_every=max(10, experiment.steps // 1000))
         run = self._running if keep_running is None else keep_running
         self._cancel_pending()
         self._generation += 1
