@@ -262,13 +262,15 @@ def cmd_window(args) -> int:
         from core.report import check_writable
         check_writable(args.screenshot, "--screenshot")
     from gui.app import run
-    return run(experiment=exp, screenshot=args.screenshot)
+    return run(experiment=exp, screenshot=args.screenshot, tab=args.tab)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lrlab", description="LR Lab: see what a learning rate does, and why.")
     p.add_argument("--screenshot", metavar="FILE.png",
                    help="open the window, train to the step budget, save a grab and exit")
+    p.add_argument("--tab", choices=("overlay", "side", "why"),
+                   help="with --screenshot: the tab to show (overlay, side by side, why it diverges)")
     p.add_argument("--preset", metavar="NAME", help="open the window on this preset")
     p.add_argument("--config", metavar="FILE.json", help="open the window on this experiment")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)

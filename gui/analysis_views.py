@@ -483,7 +483,7 @@ class ForecastPanel(QtWidgets.QWidget):
     """λ_max, λ_min, η*, the best rate and the hard bound, and one row per run: its rate,
     η·λ_max, the forecast from the start point and the live outcome beside it."""
 
-    COLUMNS = ("run", "η·λ_max", "forecast at the start", "outcome")
+    COLUMNS = ("run", "η·λ_max", "forecast", "outcome")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -501,6 +501,7 @@ class ForecastPanel(QtWidgets.QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.setFont(style.font(style.TICK_PT))
         self.table.setSizeAdjustPolicy(QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)

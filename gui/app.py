@@ -71,7 +71,10 @@ def make_app() -> QApplication:
     return app
 
 
-def run(experiment=None, screenshot=None) -> int:
+TABS = ("overlay", "side", "why")      # the window's tabs, in order, as --tab names them
+
+
+def run(experiment=None, screenshot=None, tab: str | None = None) -> int:
     if not has_display():
         if screenshot is None:
             print("lrlab: error: no display (DISPLAY is not set); use --screenshot FILE.png "
@@ -94,6 +97,8 @@ def run(experiment=None, screenshot=None) -> int:
 
     window = MainWindow(experiment=experiment, remember=False)
     window.resize(*SCREENSHOT_SIZE)
+    if tab is not None:
+        window.tabs.setCurrentIndex(TABS.index(tab))
     shooter = Screenshot(window, screenshot)
     window.show()
     shooter.start()
