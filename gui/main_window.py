@@ -16,7 +16,7 @@ import time
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
-from PySide6.QtWidgets import (QApplication, QScrollArea, QDockWidget, QFileDialog, QInputDialog, QLabel,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
                                QMainWindow, QMessageBox, QScrollArea, QSplitter, QStyle, QTabWidget,
                                QToolBar)
 
@@ -29,7 +29,6 @@ from core.network import unpack
 from core.report import write_atomic, write_csv
 
 from . import style
-from .analysis_views import AnalysisTabs
 from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel, speed_text
 from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
@@ -48,6 +47,7 @@ PARAMS_EVERY = 0.4                          # s between parameter-table refreshe
 FITS_EVERY = 0.4                            # s between fit-plot refreshes at full speed
 STATUS_EVERY = 0.1                          # s between step-counter refreshes while training
 OUTCOMES_EVERY = 0.25                       # s between refreshes of the outcomes in the run list at full speed
+PANELS_PER_FRAME = 4                        # side by side at full speed: this many panels' curves per frame, in turn
 DEFAULT_EXPORT_WIDTH = 1600
 CONTROLS_WIDTH = 380
 
@@ -190,7 +190,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
 
     def _build_views(self) -> None:
-        from .plots import FitPlot, LossPlot, ParamPanel, SmallMultiples     # pyqtgraph: see defer_plots
+        from .analysis_views import AnalysisTabs                            # pyqtgraph: see defer_plots
+        from .plots import FitPlot, LossPlot, ParamPanel, SmallMultiples
         self.loss_plot = LossPlot()
         self.loss_plot.set_title("Loss curves")
         self.fit_plot = FitPlot()
@@ -428,28 +429,35 @@ class MainWindow(QMainWindow):
 
         While training at full speed the loss curves (and the step counter) are drawn at
         every frame, and at most one other view is refreshed per frame, each at its own rate
-        (see FITS_EVERY...): a frame's work stays small and even.  Otherwise everything is."""
+        (see FITS_EVERY...), and none on a frame where the loss plot is redrawn from scratch
+        (a new axis range): a frame's work stays small and even.  Otherwise everything is."""
         c = self.controller
         if c.progress is None or not self.plots_built:
             return
         now = time.perf_counter()
+        full = c.running and c.speed == FULL_SPEED
+        overlay = self.tabs.currentWidget() is self.overlay
+        costly = overlay and self.loss_plot.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps,
+                                                        budget=c.steps)
         outcomes = (c.outcomes, tuple(int(d) for d in c.diverged_steps))
-        if c.running and c.speed == FULL_SPEED:
+        if full:
             due = [name for name, at, every in (("fits", self._fits_shown_at, FITS_EVERY),
                                                  ("params", self._params_shown_at, PARAMS_EVERY),
                                                  ("outcomes", self._outcomes_at, OUTCOMES_EVERY))
                    if now - at >= every and (name != "outcomes" or outcomes != self._outcomes_shown)]
-            due = set(due[:1])
+            due = set(due[:1]) if not costly else set()
         else:
             due = {"fits", "outcomes"} | ({"params"} if not c.running or now - self._params_shown_at >= PARAMS_EVERY
                                          else set())
         if "fits" in due:
             self._fits_shown_at = now
-        if self.tabs.currentWidget() is self.overlay:
-            self._draw_overlay("fits" in due)
+        if overlay:
+            if "fits" in due:
+                self._draw_fits()
         else:
             x, y = c.fit_curves() if "fits" in due else (None, None)
-            self.multiples.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, x, y, budget=c.steps)
+            self.multiples.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, x, y, budget=c.steps,
+                                       panels=PANELS_PER_FRAME if full else None)
         if "outcomes" in due and outcomes != self._outcomes_shown:
             self._outcomes_shown, self._outcomes_at = outcomes, now
             self.controls.runs.set_outcomes(*outcomes)
@@ -468,8 +476,12 @@ class MainWindow(QMainWindow):
             return
         self.loss_plot.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, budget=c.steps)
         if fits:
-            x, y = c.fit_curves()
-            self.fit_plot.update_fits(x, y, c.progress.stopped, c.fit_trail())
+            self._draw_fits()
+
+    def _draw_fits(self) -> None:
+        c = self.controller
+        x, y = c.fit_curves()
+        self.fit_plot.update_fits(x, y, c.progress.stopped, c.fit_trail())
 
     def _draw_analysis(self) -> None:
         c = self.controller

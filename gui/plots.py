@@ -16,6 +16,11 @@ leaves the training thread (which shares the GIL with the painting) most of the 
   redrawn from scratch only now and then.
 * Every run's fit, and at slow speed the faded trail of its last few fits, is one item
   (``FitCurves``): one paint call whatever the number of runs.
+* What does not change while training is kept as a pixmap (axes with their grid, label
+  texts, the data points), legend entries are skipped when a repaint does not touch the
+  legend, markers are plain Qt items: a repaint of new points calls little Python.
+* Lines are drawn non-antialiased as segments (``draw_segments``): Qt strokes a wide,
+  antialiased zigzag polyline ~100 times slower.
 """
 from __future__ import annotations
 
@@ -821,20 +826,25 @@ class LossPlot(_ThemedPlot):
         """Run k's curve as drawn at the view's width: (steps, losses) in view coordinates."""
         return self.layer.points(k, max(self.view_box.width(), 1.0))
 
-    def update_data(self, losses, t: int, outcomes=(), diverged_steps=None, budget: int | None = None) -> None:
-        """The losses of steps 0 … t (K, ≥ t+1); ``budget``: the step budget, where the step axis stops growing."""
+    def update_data(self, losses, t: int, outcomes=(), diverged_steps=None, budget: int | None = None) -> bool:
+        """The losses of steps 0 … t (K, ≥ t+1); ``budget``: the step budget, where the step axis stops
+        growing.  True if the curves will be drawn again from scratch (new axis ranges, a new history):
+        a costlier frame than usual."""
         losses, ds = _fit_runs(len(self.samples), losses, t, diverged_steps)
         self._last = (losses, int(t), tuple(outcomes), ds, budget)
         self.series.update(losses)
         T = losses.shape[1]
         y = self.series.log[:, :T] if self.log_y else losses
         generation = (self.series.generation, self.log_y)
-        if generation != self._generation:
+        new_history = generation != self._generation
+        if new_history:
             self._x_end = None
-        self.layer.set_data(y, self.log_x, new_history=generation != self._generation)
+        self.layer.set_data(y, self.log_x, new_history=new_history)
         self._generation = generation
         bounds = quantize_bounds(self.series.bounds(ds, self.log_y), self.log_y) if T else None
-        self._set_bounds(self._x_bounds(T, budget), bounds)
+        x_bounds = self._x_bounds(T, budget)
+        costly = new_history or self.view_box.bounds != [x_bounds, bounds]
+        self._set_bounds(x_bounds, bounds)
         ends = {}
         for k in set(np.flatnonzero(ds >= 0)) | {k for k, m in self._marks.items() if m is not None}:
             end = self._mark(int(k), ds[k], bounds, y[k])
@@ -844,6 +854,7 @@ class LossPlot(_ThemedPlot):
             self._stack_labels(ends, bounds)
         if self.legend_outcomes:
             self._legend_outcomes(outcomes)
+        return costly
 
     def _x(self, T: int) -> np.ndarray:
         """Steps 0 … T−1 in view coordinates (log10 on a log axis, where step 0 is left out)."""
@@ -1281,18 +1292,13 @@ class _RunPanel:
         if text != self.title.text:
             self.title.setText(text, color=self.color, size=f"{style.LABEL_PT}pt", bold=True)
 
-    def show_loss(self, log_rows, last: int, bounds, budget, new_history: bool) -> None:
-        """``log_rows`` (1, T): log10 of the losses; ``bounds``: its y range; the x range ends at
-        step ``last`` (or the next nice number of steps while training)."""
-        x = None
-        if last >= 0:
-            end = nice_ceil(max(last, 1))
-            x = (0.0, float(min(end, budget) if budget is not None and budget >= last else end))
+    def show_loss(self, log_rows, x_bounds, bounds, new_history: bool) -> None:
+        """``log_rows`` (1, T): log10 of the losses; ``x_bounds``, ``bounds``: the step and loss ranges."""
         self.loss_curve.set_data(log_rows, False, new_history=new_history)
-        set_view_bounds(self.loss.vb, x, quantize_bounds(bounds, True))
+        set_view_bounds(self.loss.vb, x_bounds, quantize_bounds(bounds, True))
 
     def show_fit(self, x_grid, fit, y_data) -> None:
-        bounds = fit_bounds(y_data, fit, margin=self.FIT_MARGIN)
+        bounds = quantize_bounds(fit_bounds(y_data, fit, margin=self.FIT_MARGIN), False)
         set_view_bounds(self.fit.vb, (float(x_grid[0]), float(x_grid[-1])) if x_grid.size > 1 else None, bounds)
         x_old, y_old = self.fit_curve.getData()
         vb = self.fit.vb
@@ -1337,6 +1343,9 @@ class SmallMultiples(QtWidgets.QWidget):
         self.panels: list[_RunPanel] = []
         self.series = LossSeries()
         self._generation = None
+        self._next = 0                      # the next panel to redraw (see update_data's ``panels``)
+        self._x_end = None                  # every panel's step axis ends there (see _x_bounds)
+        self._fits, self._fits_left = None, []     # the latest fits, and the panels still to show them
         self._x_data = self._y_data = np.empty(0)
 
     def set_runs(self, learning_rates, colors) -> None:
@@ -1352,6 +1361,7 @@ class SmallMultiples(QtWidgets.QWidget):
         self.graphics.setMinimumHeight(rows * self.PANEL_HEIGHT)
         self.series.reset(len(self.panels))
         self._generation = None
+        self._fits, self._fits_left, self._next, self._x_end = None, [], 0, None
         self.set_points(self._x_data, self._y_data)
 
     def set_points(self, x, y) -> None:
@@ -1360,24 +1370,55 @@ class SmallMultiples(QtWidgets.QWidget):
             panel.points.setData(x=self._x_data, y=self._y_data)
             set_view_bounds(panel.fit.vb, panel.fit.vb.bounds[0], fit_bounds(self._y_data, np.empty(0)))
 
-    def update_data(self, losses, t, outcomes, diverged_steps, x_grid=None, y_grid=None, budget=None) -> None:
+    def update_data(self, losses, t, outcomes, diverged_steps, x_grid=None, y_grid=None, budget=None,
+                    panels: int | None = None) -> None:
+        """``panels``: redraw the loss curves of at most this many panels, in turn (the next ones at
+        the next call), so that a frame's cost does not grow with the number of runs; None: all."""
         losses, ds = _fit_runs(len(self.panels), losses, t, diverged_steps)
         self.series.update(losses)
         T, sr = losses.shape[1], self.series
         new_history = sr.generation != self._generation
         self._generation = sr.generation
+        K = len(self.panels)
+        if panels is None or new_history or panels >= K:
+            which = range(K)
+        else:
+            which = [(self._next + i) % K for i in range(panels)]
+            self._next = (self._next + panels) % K
         shared = sr.bounds(ds, True, headroom=False, min_decades=2.0) if T else None
         healthy = healthy_runs(sr.hi, ds)
+        x_bounds = self._x_bounds(T, budget, new_history)
         with np.errstate(all="ignore"):
-            for k, panel in enumerate(self.panels):
+            for k in which:
                 own = shared if healthy[k] or not T else loss_bounds(
                     sr.lo_log[k:k + 1], sr.hi_log[k:k + 1], sr.hi[k:k + 1], [-1], True, min_decades=2.0)
-                panel.show_loss(sr.log[k:k + 1, :T], int(sr.last[k]), own, budget, new_history)
+                self.panels[k].show_loss(sr.log[k:k + 1, :T], x_bounds, own, new_history)
+            for k, panel in enumerate(self.panels):
                 if k < len(outcomes):
                     panel.set_outcome(outcomes[k], int(ds[k]))
-                if y_grid is not None:
-                    panel.show_fit(np.asarray(x_grid, dtype=float), np.asarray(y_grid[k], dtype=float),
-                                   self._y_data)
+            if y_grid is not None:
+                self._fits = (np.asarray(x_grid, dtype=float), np.asarray(y_grid, dtype=float))
+                self._fits_left = list(range(K)) if panels is None else self._fits_left or list(range(K))
+            if self._fits is not None and self._fits_left:         # the fits, in turn too
+                x, y = self._fits
+                for k in (self._fits_left if panels is None else self._fits_left[:panels]):
+                    if k < len(self.panels) and k < len(y):
+                        self.panels[k].show_fit(x, y[k], self._y_data)
+                self._fits_left = [] if panels is None else self._fits_left[panels:]
+
+    def _x_bounds(self, T: int, budget, new_history: bool):
+        """One step range for every panel (so that they compare at a glance): it ends at the next
+        of 1, 2, 5 × 10^k steps (or the budget), kept until the curves reach it."""
+        if T < 2:
+            self._x_end = None
+            return None
+        last = T - 1
+        if new_history or self._x_end is None or last > self._x_end or (
+                budget is not None and self._x_end > budget >= last):
+            e = 10.0 ** math.floor(math.log10(max(last, 1)))
+            end = next(m * e for m in (1, 2, 5, 10) if m * e >= last)
+            self._x_end = float(min(end, budget) if budget is not None and budget >= last else end)
+        return 0.0, self._x_end
 
     def set_dark(self, dark: bool) -> None:
         self.dark = bool(dark)

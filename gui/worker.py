@@ -25,7 +25,10 @@ FRAME_MS and by what frames cost: the window reports each frame's CPU time (draw
 painting, ``time.thread_time``) with ``note_frame_cost``, and frames may use GUI_SHARE
 of the time on average (a token bucket).  So when frames get costly (many panels, a
 huge window) they thin out instead of starving the training; at least MIN_FPS are
-drawn whatever they cost.  ``make_app`` lowers the interpreter's switch
+drawn whatever they cost, and a costly frame (a new axis range) is followed by REST
+times its cost without one, so that input and timers get the GUI thread in between.
+Training runs in ~30 ms slices: a ``Trainer.step`` call has a fixed cost (its outcome
+bookkeeping), so the fewer the better.  ``make_app`` lowers the interpreter's switch
 interval so that a waiting GUI thread gets the GIL within 1 ms rather than 5 ms (input
 and timers stay prompt while training runs flat out).
 
@@ -52,7 +55,6 @@ from PySide6.QtCore import QObject, QThread, Qt, QTimer, Signal, Slot
 
 FULL_SPEED = 0                 # speed value: as fast as the machine goes
 FRAME_MS = 33                  # ~30 repaints a second at most
-FALLBACK_MS = 100              # at full speed frames follow the batches; the timer only catches up
 CHUNK_SECONDS = 0.030          # work per full-speed request (about one per frame: each costs the GUI thread
                                # an event, and the GIL while it handles it)
 SLICE_SECONDS = 0.030          # work between two looks at the cancel mark: a Trainer.step call has
@@ -329,7 +331,6 @@ class TrainingController(QObject):
         if not self._running:
             return
         self._running = False
-        self._timer.setInterval(FRAME_MS)
         self._cancel_pending()
         self._emit_state()
 
@@ -351,7 +352,6 @@ class TrainingController(QObject):
         self._speed = max(0, int(steps_per_second))
         self._owed = min(self._owed, 1.0)
         self._last_pump = time.perf_counter()
-        self._timer.setInterval(FALLBACK_MS if self._running and self._speed == FULL_SPEED else FRAME_MS)
         if self._running:
             self._pump()
 
@@ -416,11 +416,6 @@ class TrainingController(QObject):
             self._emit_state()
         else:
             self._pump()
-        if self._running and self._speed == FULL_SPEED:
-            self._frame_if_due()        # at full speed a frame follows the data (the timer is a fallback)
-        interval = FALLBACK_MS if self._running and self._speed == FULL_SPEED else FRAME_MS
-        if self._timer.interval() != interval:
-            self._timer.setInterval(interval)
         if not self._timer.isActive():
             self._timer.start()
 

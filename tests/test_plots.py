@@ -333,6 +333,29 @@ def test_small_multiples_one_panel_per_run(qtbot):
     assert panels[2].off_chart.isVisible() and not panels[0].off_chart.isVisible()
 
 
+def test_small_multiples_redraw_a_few_panels_per_frame_in_turn(qtbot):
+    sm = SmallMultiples()
+    qtbot.addWidget(sm)
+    lrs = tuple(0.01 * 2 ** k for k in range(6))
+    sm.set_runs(lrs, [style.run_color(k) for k in range(6)])
+    sm.set_points([0, 1], [0, 1])
+    xg = np.linspace(0, 1, 5)
+    losses = np.vstack([healthy_losses(400)[0]] * 6)
+    fits = np.vstack([xg * k for k in range(6)])
+    sm.update_data(losses[:, :100], 99, ("slow",) * 6, np.full(6, -1), xg, fits, panels=4)   # a new history:
+    drawn = lambda: [p.loss_curve._T for p in sm.panels]                                 # noqa: E731
+    assert drawn() == [100] * 6                                                          # every panel
+    sm.update_data(losses[:, :200], 199, ("slow",) * 6, np.full(6, -1), panels=4)
+    assert drawn() == [200] * 4 + [100] * 2                                              # four of them ...
+    sm.update_data(losses[:, :300], 299, ("slow",) * 6, np.full(6, -1), panels=4)
+    assert drawn() == [300, 300, 200, 200, 300, 300]                                     # ... then the others
+    for k, panel in enumerate(sm.panels):
+        np.testing.assert_array_equal(panel.fit_curve.getData()[1], fits[k])             # fits too, in turn
+    sm.update_data(losses, 399, ("slow",) * 6, np.full(6, -1))                           # not at full speed: all
+    assert drawn() == [400] * 6
+    assert len({p.loss.vb.bounds[0] for p in sm.panels}) == 1                             # one step range
+
+
 def test_save_loss_png_writes_a_png_of_the_requested_width(tmp_path, qtbot):
     path = tmp_path / "loss.png"
     save_loss_png(path, LRS, blown_up(), ("slow", "converging", "diverged"), np.array([-1, -1, 37]),
