@@ -26,7 +26,7 @@ from core.errors import ConfigError
 from core.experiment import MAX_HIDDEN, PRESETS, Experiment
 from core.models import MODELS
 
-from .runs import ERROR_STYLE, FIELD_ERROR_STYLE, RunList
+from .runs import ERROR_STYLE, FIELD_ERROR_STYLE, CoreValidator, RunList
 from .worker import FULL_SPEED
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, FULL_SPEED)
@@ -48,25 +48,6 @@ def speed_text(speed: int) -> str:
 def _fmt(v) -> str:
     """Text that reads back as exactly ``v``."""
     return str(v) if isinstance(v, int) else repr(float(v))
-
-
-class CoreValidator(QValidator):
-    """Acceptable when ``check(text)`` passes, else Intermediate (typing is never blocked);
-    ``message`` keeps core's reason."""
-
-    def __init__(self, check, parent=None):
-        super().__init__(parent)
-        self.check = check
-        self.message = ""
-
-    def validate(self, text, pos):
-        try:
-            self.check(text)
-        except ConfigError as e:
-            self.message = str(e)
-            return QValidator.State.Intermediate, text, pos
-        self.message = ""
-        return QValidator.State.Acceptable, text, pos
 
 
 class NumberField(QLineEdit):

@@ -90,17 +90,18 @@ def next_rate(rates) -> float:
     return float(top * 3)
 
 
-class RateValidator(QValidator):
-    """Acceptable when core accepts the text as a learning rate; otherwise Intermediate
-    (typing is never blocked) with ``message`` saying why."""
+class CoreValidator(QValidator):
+    """Acceptable when ``check(text)`` passes, else Intermediate (typing is never blocked);
+    ``message`` keeps core's reason."""
 
-    def __init__(self, parent=None):
+    def __init__(self, check, parent=None):
         super().__init__(parent)
+        self.check = check
         self.message = ""
 
     def validate(self, text, pos):
         try:
-            parse_rate(text)
+            self.check(text)
         except ConfigError as e:
             self.message = str(e)
             return QValidator.State.Intermediate, text, pos
@@ -178,7 +179,7 @@ class LogRateEditor(QWidget):
         self.slider.setToolTip(SLIDER_TIP)
         self.field = QLineEdit()
         self.field.setMaximumWidth(110)
-        self.validator = RateValidator(self.field)
+        self.validator = CoreValidator(parse_rate, self.field)   # core decides what a rate is
         self.field.setValidator(self.validator)
         self.field.setToolTip("Type the selected run's learning rate (such as 0.1 or 3e-3) and press Enter.")
         self.error = QLabel()
