@@ -74,7 +74,7 @@ class Trainer:
         self.losses = self._loss_rows.T
         self.t = 0
         self.active = np.ones(K, dtype=bool)
-        self._stopped = False                 # any run stopped (not self.active.all())
+        self._stopped_rows = None             # the runs that stopped (an index array), once any did
         self.diverged_step = np.full(K, -1)
         with np.errstate(all="ignore"):
             loss0 = self.net.loss_and_grad(self.theta, self.grad)
@@ -102,42 +102,53 @@ class Trainer:
         theta, grad, net, rows, bound = self.theta, self.grad, self.net, self._loss_rows, self.bound
         update, deltas, thetas = self.optimizer.update, self._delta_slots, self._theta_slots
         R, t, every = len(deltas), self.t, self.sharpness_every
+        t0 = t
         with np.errstate(all="ignore"):      # overflow is detected below, never printed
             for _ in range(n):
                 delta = deltas[(t + 1) % R]
                 update(grad, t, out=delta)                          # Δθ = −η·∂L/∂θ
+                if self._stopped_rows is not None:                  # a stopped run stays where it is
+                    delta[self._stopped_rows] = 0.0
                 theta += delta
                 loss = net.loss_and_grad(theta, grad)
                 self.t = t = t + 1
                 rows[t] = loss
                 np.copyto(thetas[t % R], theta)
                 # Losses are ≥ 0, so a sum within the bound means every one is; NaN or inf
-                # anywhere makes the sum fail the test too.
-                if self._stopped or not (sum(loss.tolist()) <= bound):
+                # anywhere makes the sum fail the test too.  (A stopped run's loss is that of
+                # its kept parameters, within the bound.)
+                if not (sum(loss.tolist()) <= bound):
                     self._mark_diverged(loss)
                 if every and t % every == 0:
                     self._measure_sharpness()
             self.monitor.record_ring(self._deltas, self._thetas, t, n)
+        self._blank_stopped(t0 + 1, t + 1)
         self.monitor.classify(self.losses, self.t, self.active)
         return n
 
     def _mark_diverged(self, loss: np.ndarray) -> None:
         """Stop the runs whose loss is no longer finite or passed the bound.
 
-        A stopped run keeps its last parameters whose loss was within the bound; its
-        later losses are NaN (empty cells in the CSV); the other runs go on.
+        A stopped run keeps its last parameters whose loss was within the bound (its
+        updates are set to 0 from then on, whatever the optimizer); its later
+        losses are NaN (empty cells in the CSV, blanked by ``_blank_stopped``); the
+        other runs go on.
         """
         new = self.active & ~(loss <= self.bound)
-        if new.any():
-            if self.t > 0:
-                self.theta[new] -= self.delta[new]
-            self.active &= ~new
-            self.diverged_step[new] = self.t
-            self.losses[new & ~np.isfinite(loss), self.t] = np.nan
-        stopped = ~self.active
-        self._stopped = bool(stopped.any())
-        self.grad[stopped] = 0.0
-        self.losses[stopped & (self.diverged_step < self.t), self.t] = np.nan
+        if not new.any():
+            return
+        if self.t > 0:
+            self.theta[new] -= self.delta[new]
+        self.active &= ~new
+        self.diverged_step[new] = self.t
+        self.losses[new & ~np.isfinite(loss), self.t] = np.nan
+        self.grad[new] = 0.0                     # it was taken where the run blew up
+        self._stopped_rows = np.flatnonzero(~self.active)
+
+    def _blank_stopped(self, a: int, b: int) -> None:
+        """NaN for the losses of steps [a, b) after the step each stopped run blew up at."""
+        for k in np.flatnonzero(~self.active):
+            self._loss_rows[max(a, self.diverged_step[k] + 1):b, k] = np.nan
 
     def hessian(self) -> np.ndarray:
         """(K, P, P) the exact Hessian of every run's loss at its current parameters."""
@@ -172,8 +183,10 @@ class Trainer:
         dead = None
         if self.model.kind == "mlp" and self.model.activation == "relu":
             dead = dead_units(self.theta, self.data.x, self.model.hidden, self.model.activation)
+        grad = self.grad.copy()
+        grad[~self.active] = 0.0                 # a stopped run no longer moves
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
-                        self.grad.copy(), self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active,
+                        grad, self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active,
                         tuple(self.sharpness_steps), self.sharpness if self.sharpness_every else None, dead)
 
     @property

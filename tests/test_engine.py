@@ -99,6 +99,29 @@ def test_divergence_is_detected_and_isolated():
         assert tr.outcomes[j] != oc.DIVERGED
 
 
+def test_a_stopped_run_is_the_same_whatever_the_batches():
+    """Blanking a stopped run's losses per batch and freezing its parameters per step agree
+    with one step at a time; its parameters are exactly those after k − 1 updates alone."""
+    d = data()
+    theta0 = np.random.default_rng(5).normal(size=3 * 3 + 1)
+    lrs = [0.05, 50.0, 0.1, 20.0]
+    whole = Trainer(d, mlp(3, "identity"), lrs, theta0, 300)
+    whole.step(300)
+    pieces = Trainer(d, mlp(3, "identity"), lrs, theta0, 300)
+    for n in np.random.default_rng(1).integers(1, 40, size=100):
+        pieces.step(n)
+    assert pieces.done
+    np.testing.assert_array_equal(pieces.loss_history(), whole.loss_history())
+    np.testing.assert_array_equal(pieces.theta, whole.theta)
+    for j in (1, 3):
+        k = whole.diverged_steps()[j]
+        assert not whole.active[j] and 0 < k < 300
+        alone = Trainer(d, mlp(3, "identity"), [lrs[j]], theta0, k - 1)
+        alone.step(k - 1)
+        np.testing.assert_allclose(whole.theta[j], alone.theta[0], rtol=1e-9)   # round-off grows with the run
+        assert np.all(whole.progress().grad[j] == 0) and np.all(whole.delta[j] == 0)
+
+
 def test_nan_data_blowup_records_empty_cells_not_inf():
     d = data()
     tr = Trainer(d, mlp(2, "relu"), [1e6], np.full(7, 1.0), 50)
