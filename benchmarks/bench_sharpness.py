@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/bench_sharpness.py
 
-16 runs, N = 100 samples, H = 16 hidden units (sigmoid): the exact Hessian (49 × 49 per
-run) and its eigenvalues every k steps, against the same training without it.  Also the
-cost of one dense Hessian at that size.
+16 runs, N = 100 samples (sigmoid), at H = 2 (the exercises' width, where a training
+step is cheapest and a measurement costs the most steps) and H = 16: the exact Hessian
+(7 × 7 or 49 × 49 per run) and its eigenvalues every k steps, against the same training
+without it.  The window measures every max(10, steps // 250) steps (gui.worker).
+Also the cost of one dense Hessian.
 """
 from __future__ import annotations
 
@@ -21,13 +23,13 @@ from core.experiment import Experiment  # noqa: E402
 STEPS, REPEATS = 2000, 5
 
 
-def experiment(K=16):
-    return Experiment(dataset="linear", samples=100, noise=0.1, x_range=(0.0, 1.0), hidden=16,
+def experiment(K=16, hidden=16):
+    return Experiment(dataset="linear", samples=100, noise=0.1, x_range=(0.0, 1.0), hidden=hidden,
                       learning_rates=tuple(np.geomspace(0.01, 0.3, K)), steps=STEPS).validated()
 
 
-def best_time(every: int) -> float:
-    exp = experiment()
+def best_time(every: int, hidden: int) -> float:
+    exp = experiment(hidden=hidden)
     data = exp.make_data()
     best = np.inf
     for _ in range(REPEATS):
@@ -38,26 +40,29 @@ def best_time(every: int) -> float:
     return best
 
 
-def main():
-    exp = experiment(K=1)
-    tr = exp.trainer()
-    n = 300
+def per_call(f, n: int) -> float:
     t0 = time.perf_counter()
     for _ in range(n):
-        eigenvalues(tr.hessian())
-    one = (time.perf_counter() - t0) / n
-    print(f"one exact Hessian + eigenvalues, H = 16 (49 parameters), N = 100: {one * 1e3:.3f} ms")
-    tr16 = experiment().trainer()
-    t0 = time.perf_counter()
-    for _ in range(50):
-        eigenvalues(tr16.hessian())
-    print(f"the same for 16 runs at once: {(time.perf_counter() - t0) / 50 * 1e3:.3f} ms")
-    base = best_time(0)
-    print(f"\n16 runs x {STEPS} steps, best of {REPEATS}, timed side by side:")
-    print(f"  {'no sharpness tracking':28s} {base:7.3f} s")
-    for every in (100, 10, 1):
-        t = best_time(every)
-        print(f"  {'sharpness every %d steps' % every:28s} {t:7.3f} s   {100 * (t / base - 1):+6.1f} %")
+        f()
+    return (time.perf_counter() - t0) / n
+
+
+def main():
+    for hidden in (2, 16):
+        P = 3 * hidden + 1
+        one = experiment(K=1, hidden=hidden).trainer()
+        sixteen = experiment(hidden=hidden).trainer()
+        base = best_time(0, hidden)
+        print(f"H = {hidden} ({P} parameters), N = 100: one exact Hessian + eigenvalues "
+              f"{per_call(lambda: eigenvalues(one.hessian()), 300) * 1e3:.3f} ms, "
+              f"16 runs at once {per_call(lambda: eigenvalues(sixteen.hessian()), 50) * 1e3:.3f} ms; "
+              f"one training step of 16 runs {base / STEPS * 1e3:.3f} ms")
+        print(f"  16 runs x {STEPS} steps, best of {REPEATS}, timed side by side:")
+        print(f"  {'no sharpness tracking':28s} {base:7.3f} s")
+        for every in (400, 100, 10, 1):
+            t = best_time(every, hidden)
+            print(f"  {'sharpness every %d steps' % every:28s} {t:7.3f} s   {100 * (t / base - 1):+6.1f} %")
+        print()
 
 
 if __name__ == "__main__":

@@ -65,6 +65,7 @@ GUI_SHARE = 0.2                # frames are spaced so that the GUI thread uses a
 MIN_FPS = 4                    # but never fewer frames than this a second
 REST = 1.5                     # after a frame that cost c, no frame for REST·c
 BUDGET_CAP = 0.010             # s of frame budget kept at most (no burst of frames after a pause)
+SHARPNESS_POINTS = 250         # λ_max measurements per budget (the "Why it diverges" tab's curve)
 TRAIL = 6                      # at a paced speed, fits of this many previous steps are kept (the trail)
 
 PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
@@ -287,9 +288,11 @@ class TrainingController(QObject):
         """Start ``experiment`` (validated) at step 0.  Raises ConfigError (e.g. a bad CSV)
         before anything changes.  Keeps running if it was, unless ``keep_running`` says."""
         data = experiment.make_data()
-        # λ_max of every run about 1000 times over the budget (at least every 10 steps):
-        # ~1% of the training time at 16 runs (benchmarks/bench_sharpness.py)
-        trainer = experiment.trainer(data, sharpness_every=max(10, experiment.steps // 1000))
+        # λ_max of every run SHARPNESS_POINTS times over the budget (at most every 10 steps).
+        # One measurement of 16 runs costs about 10 steps at H = 2 (benchmarks/bench_sharpness.py):
+        # 250 points over 100,000 steps cost ~2.5% of the training, 1000 cost ~10%.
+        every = max(10, experiment.steps // SHARPNESS_POINTS)
+        trainer = experiment.trainer(data, sharpness_every=every)
         run = self._running if keep_running is None else keep_running
         self._cancel_pending()
         self._generation += 1
