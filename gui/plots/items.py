@@ -1,0 +1,236 @@
+"""Shared pyqtgraph building blocks: a view box with given bounds, the log axis, the legend
+under the plot, the themed plot widget, and helpers that keep what does not change as pixmaps.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+import pyqtgraph as pg
+
+from .. import style
+
+
+class BoundedViewBox(pg.ViewBox):
+    """A ViewBox whose auto-range uses the owner's ``bounds`` (view coordinates) where given."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bounds = [None, None]            # x, y: (lo, hi) or None = from the items
+
+    def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):
+        if items is None and None not in self.bounds:
+            return [list(self.bounds[0]), list(self.bounds[1])]
+        b = super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
+        for ax in (0, 1):
+            if self.bounds[ax] is not None:
+                b[ax] = list(self.bounds[ax])
+        return b
+
+
+def _pen(color, width=2.0, alpha=255, dashed=False):
+    c = QtGui.QColor(color)
+    c.setAlpha(int(alpha))
+    return pg.mkPen(c, width=width, style=QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine)
+
+
+class LogAxis(pg.AxisItem):
+    """On a log axis, label whole decades (every n-th when crowded), minor ticks 2…9 unlabelled.
+
+    Its bounding rectangle (which covers the plot when the grid is on) is asked for at
+    every repaint of the plot; it is kept until the axis, the view or the style change."""
+
+    PX_PER_LABEL = 45
+
+    def boundingRect(self):
+        view = self.linkedView()
+        key = (self.geometry(), view.geometry() if view is not None else None, self.grid,
+               self.style["tickLength"], self.style["hideOverlappingLabels"])
+        cached = getattr(self, "_rect_cache", None)
+        if cached is None or cached[0] != key:
+            cached = self._rect_cache = (key, super().boundingRect())
+        return QtCore.QRectF(cached[1])
+
+    def tickStrings(self, values, scale, spacing):
+        """Large whole numbers in full, with thousands separators ("500,000", not "500000" / "1e+06")."""
+        if not self.logMode and len(values) and max(abs(v * scale) for v in values) >= 1e4 and all(
+                float(v * scale).is_integer() for v in values):
+            return [f"{int(v * scale):,}" for v in values]
+        return super().tickStrings(values, scale, spacing)
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
+        if hi - lo < 1 or not np.isfinite(minVal + maxVal):      # under two decades: pyqtgraph's own labels
+            return super().logTickValues(minVal, maxVal, size, stdTicks)
+        step = max(1, int(np.ceil((hi - lo + 1) * self.PX_PER_LABEL / max(size, 1))))
+        major = [float(d) for d in range(lo, hi + 1) if d % step == 0]
+        minor = []
+        if hi - lo <= 8:
+            minor = [v for d in range(lo - 1, hi + 1) for v in d + np.log10(np.arange(2, 10)) if minVal < v < maxVal]
+        return [(float(step), major), (None, minor)]
+
+
+class LegendStrip(pg.LegendItem):
+    """A legend laid out in a row under the plot (never over the curves), several entries per line."""
+
+    SAMPLE_WIDTH = 20         # an ItemSample's width
+
+    def __init__(self, plot: pg.PlotItem, columns: int = 4):
+        super().__init__(offset=None, horSpacing=18, frame=False)
+        self.max_columns = columns
+        self.plot = plot
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
+        plot.layout.addItem(self, 4, 1)
+        plot.layout.setContentsMargins(4, 4, 16, 6)
+        plot.layout.setAlignment(self, QtCore.Qt.AlignmentFlag.AlignHCenter)
+        plot.legend = self
+        plot.geometryChanged.connect(self.fit_columns)
+        # Its entries never leave it: Qt then skips them (and their Python bounding rectangles)
+        # whenever a repaint does not touch the legend, as when new points are drawn.
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+
+    def addItem(self, item, name):
+        super().addItem(item, name)
+        sample, label = self.items[-1]
+        label.item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)   # text as a pixmap
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """As many entries to a line as fit under the plot (at most ``max_columns``): a legend wider
+        than the plot would widen its column and push the right part of the plot out of view."""
+        if not self.items:
+            return
+        entry = max(self.SAMPLE_WIDTH + label.item.boundingRect().width() for _, label in self.items)
+        spacing = self.layout.horizontalSpacing() + 6
+        views = self.scene().views() if self.scene() is not None else []
+        shown = views[0].viewport().width() if views else self.plot.geometry().width()   # not the plot's own
+        width = shown - self.plot.getAxis("left").width() - 30          # width: the legend may have widened it
+        fit = int((width + spacing) // (entry + spacing)) if width > 0 else self.max_columns
+        columns = max(1, min(len(self.items), self.max_columns, fit))
+        if columns != self.columnCount:
+            self.setColumnCount(columns)
+        if views and views[0].centralWidget is self.plot and self.plot.geometry().width() > shown + 0.5:
+            QtCore.QTimer.singleShot(0, self, self._fit_plot)            # once the layout took the legend
+
+    def _fit_plot(self) -> None:
+        """Give the plot the view's width again (a wider legend had widened it)."""
+        views = self.scene().views() if self.scene() is not None else []
+        if views and views[0].centralWidget is self.plot and self.plot.geometry() != views[0].range:
+            self.plot.setGeometry(views[0].range)
+
+    def updateSize(self):
+        self.updateGeometry()               # the plot's layout places and sizes it
+
+    def mouseDragEvent(self, ev):
+        ev.ignore()
+
+
+class _PaintMeter:
+    """Mixed into a pyqtgraph view: ``paint_cpu`` adds up the CPU time its paint events took
+    (the window paces its frames by what drawing costs; see gui.worker)."""
+
+    paint_cpu = 0.0
+
+    def paintEvent(self, ev):
+        t0 = time.thread_time()
+        try:
+            return super().paintEvent(ev)
+        finally:
+            self.paint_cpu += time.thread_time() - t0
+
+
+class _LayoutWidget(_PaintMeter, pg.GraphicsLayoutWidget):
+    pass
+
+
+class _ThemedPlot(_PaintMeter, pg.PlotWidget):
+    """A PlotWidget with a BoundedViewBox, projector fonts and a light/dark theme."""
+
+    def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = ""):
+        super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
+                         axisItems={"left": LogAxis("left"), "bottom": LogAxis("bottom")})
+        self.dark = dark
+        self.plotItem.setLabel("bottom", xlabel)
+        self.plotItem.setLabel("left", ylabel)
+        style.style_axes(self.plotItem, dark, style.TICK_PT, style.LABEL_PT)
+        cache_axes(self.plotItem)
+        # A fixed width: otherwise each new set of tick labels resizes the view (and every frame
+        # redraws from scratch while the axis settles).  Room for "10⁻¹⁰" or "−2500" and the title.
+        self.plotItem.getAxis("left").setWidth(round(4.6 * style.font(style.TICK_PT).pointSizeF() + 20))
+        self.legend = LegendStrip(self.plotItem)
+        style.style_legend(self.legend, dark)
+        self.run_items = []                   # every per-run item, removed by set_runs
+
+    @property
+    def view_box(self) -> BoundedViewBox:
+        return self.plotItem.vb
+
+    def set_title(self, text: str) -> None:
+        style.set_title(self.plotItem, text, self.dark)
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = bool(dark)
+        style.apply_theme(self, self.dark)
+
+    def _clear_runs(self) -> None:
+        for item in self.run_items:
+            self.plotItem.removeItem(item)
+        self.run_items = []
+
+    def _add(self, item, bounds=True, legend: str | None = None):
+        self.plotItem.addItem(item, ignoreBounds=not bounds)
+        if legend:
+            self.legend.addItem(item, legend)
+        self.run_items.append(item)
+        return item
+
+    def _set_bounds(self, x, y) -> None:
+        set_view_bounds(self.view_box, x, y)
+
+
+def cross_marker(color, radius: float = 7.0) -> QtWidgets.QGraphicsPathItem:
+    """An ✗ of constant size on screen (``setPos`` in view coordinates), drawn by Qt alone: no
+    Python is called when the plot repaints around it."""
+    path = QtGui.QPainterPath()
+    path.moveTo(-radius, -radius)
+    path.lineTo(radius, radius)
+    path.moveTo(-radius, radius)
+    path.lineTo(radius, -radius)
+    item = QtWidgets.QGraphicsPathItem(path)
+    item.setPen(_pen(color, 3.5))
+    item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    return item
+
+
+def cache_text(item: pg.TextItem) -> None:
+    """Keep a label's text as a pixmap: repaints around it (new points every frame) then blit
+    it instead of laying out and drawing the text again.  (Only the text: the frame around it
+    is drawn by the TextItem itself, which does not tell its cache when the text changes.)"""
+    item.textItem.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def cache_axes(plot: pg.PlotItem) -> None:
+    """Keep each axis (its ticks, labels and grid lines) as a pixmap, redrawn only when the axis
+    changes: a frame that draws new points then repaints the grid from the pixmap."""
+    for name in ("left", "bottom"):
+        plot.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def set_view_bounds(vb: BoundedViewBox, x, y) -> None:
+    """Give the auto-range its x and y bounds (view coordinates); re-range only if they changed."""
+    if vb.bounds != [x, y]:
+        vb.bounds = [x, y]
+        if any(vb.state["autoRange"]):
+            vb.updateAutoRange()
+
+
+def _show_off_chart(item, side: int, rank: int, text: str, x: float, bounds) -> None:
+    """Put ``item`` at the top (side +1) or bottom (−1) edge of ``bounds``, ``rank`` lines in."""
+    if side == 0:
+        item.hide()
+        return
+    item.setText(("↑ " if side > 0 else "↓ ") + text)
+    item.setAnchor((0.5, -1.1 * rank if side > 0 else 1 + 1.1 * rank))
+    item.setPos(x, bounds[1] if side > 0 else bounds[0])
+    item.show()

@@ -1,0 +1,239 @@
+"""Lines drawn fast: ``draw_segments`` (one QPainter call per curve, straight from an array) and
+``CurveLayer``, every run's loss curve in one cached image that only grows.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+import pyqtgraph as pg
+
+from .ranges import _bucket_x, _polyline, decimate, segments
+
+try:                    # numpy rows -> QLineF[] without a copy (what pyqtgraph's PlotCurveItem does)
+    from shiboken6 import wrapInstance
+except ImportError:     # pragma: no cover
+    wrapInstance = None
+
+FAR_PX = 1e6              # device coordinates are clipped this far outside the view (Qt draws 1e300 badly)
+
+
+def draw_segments(painter: QtGui.QPainter, segs: np.ndarray, counts, pens) -> None:
+    """Draw each curve's segments (see ``segments``) with its pen, or skip it where the pen is None;
+    one QPainter.drawLines call per curve, straight from the array (fast for opaque pens of any width)."""
+    segs = np.ascontiguousarray(segs, dtype=np.float64)
+    base, offset = segs.ctypes.data, 0
+    for n, pen in zip(counts, pens):
+        n = int(n)
+        if n and pen is not None:
+            painter.setPen(pen)
+            if wrapInstance is not None:
+                painter.drawLines(wrapInstance(base + 32 * offset, QtCore.QLineF), n)
+            else:                                                       # pragma: no cover
+                painter.drawLines([QtCore.QLineF(*row) for row in segs[offset:offset + n]])
+        offset += n
+
+
+class CurveLayer(pg.GraphicsObject):
+    """Every run's loss curve in one item, drawn into a cached image that only grows.
+
+    ``set_data(y)`` gives the curves in view coordinates (``y[k, s]`` at step s; x is the
+    step, or log10 of it on a log step axis).  Painting decimates to the pixel columns of
+    the view (``decimate``) and draws into an image kept while the view, its size and the
+    data's history stay the same: then each frame draws only the steps added since the
+    last one (a column's envelope only grows, so drawing over it is exact), and the view
+    repaints only the strip they fall in.  Anything else (zoom, resize, new axis range, a
+    run hidden from the legend) redraws the image from scratch.  Exports draw directly,
+    at the export's resolution.
+    """
+
+    def __init__(self, width: float = 2.0):
+        super().__init__()
+        self.width = float(width)
+        self.colors, self.samples = [], []     # samples: legend items; hiding one hides its run
+        self._pens = []
+        self._shown_pens = None
+        self._y = np.empty((0, 0))
+        self._T = 0
+        self._log_x = False
+        self._generation = 0                   # bumped when what was drawn is no longer valid
+        self._rect = QtCore.QRectF()
+        self._image = None
+        self._key = None
+        self._state = None                     # incremental drawing: see _start
+        self.full_renders = 0                  # for tests and benchmarks
+
+    # -- data ----------------------------------------------------------------------------
+    def set_runs(self, colors, samples=()) -> None:
+        self.colors = [QtGui.QColor(c) for c in colors]
+        self._pens = []
+        for c in self.colors:
+            pen = QtGui.QPen(c)
+            pen.setCosmetic(True)
+            pen.setWidthF(self.width)
+            pen.setCapStyle(QtCore.Qt.PenCapStyle.SquareCap)    # short segments overlap: no gaps between them
+            self._pens.append(pen)
+        self.samples = list(samples)
+        for s in self.samples:
+            s.visibleChanged.connect(self.invalidate)
+        self._y, self._T = np.empty((len(self.colors), 0)), 0
+        self.invalidate()
+
+    def set_data(self, y: np.ndarray, log_x: bool = False, new_history: bool = False) -> None:
+        """``y`` (K, T): the curves so far in view coordinates (a view is fine: read at paint
+        time).  ``new_history``: earlier steps changed (a new experiment, another axis scale)."""
+        T_old = self._T
+        if new_history or log_x != self._log_x or y.shape[0] != self._y.shape[0] or y.shape[1] < T_old:
+            self._generation += 1
+        self._y, self._T, self._log_x = y, y.shape[1], bool(log_x)
+        if self._state is not None and self._state["generation"] == self._generation and self._T > T_old:
+            self._update_strip(self._state["tail"], self._T)
+        else:
+            self.update()
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._shown_pens = None
+        self.update()
+
+    def _vx(self, steps):
+        steps = np.asarray(steps, dtype=float)
+        if not self._log_x:
+            return steps
+        with np.errstate(divide="ignore"):
+            return np.log10(steps)
+
+    def _update_strip(self, a: int, b: int) -> None:
+        """Repaint only the columns of steps a-1 … b-1 (all of the view's height)."""
+        vb = self.getViewBox()
+        if vb is None:
+            return
+        x0, x1 = self._vx([max(a - 1, 1 if self._log_x else 0), max(b - 1, 0)])
+        r = self._rect
+        width = vb.width()
+        px = r.width() / width if width > 0 else 0.0
+        self.update(QtCore.QRectF(x0 - 3 * px, r.top(), x1 - x0 + 6 * px, r.height()))
+
+    def points(self, k: int, width_px: float):
+        """Run k's polyline as drawn, in view coordinates, at ``width_px`` columns across the view."""
+        vb = self.getViewBox()
+        (v0, v1), _ = vb.viewRange() if vb is not None else ((0.0, 1.0), None)
+        sx = width_px / (v1 - v0) if v1 > v0 else 1.0
+        a, b = self._visible_steps(v0, v1)
+        b = min(b, self._T)
+        if b - a < 1:
+            return np.zeros(0), np.zeros(0)
+        vx = self._vx(np.arange(a, b))
+        starts, pts = decimate(self._y[k:k + 1, a:b], np.floor((vx - v0) * sx))
+        return _polyline(_bucket_x(vx, starts), pts[0])
+
+    # -- geometry ----------------------------------------------------------------------------
+    def boundingRect(self):
+        return QtCore.QRectF(self._rect)
+
+    def viewRangeChanged(self):
+        vb = self.getViewBox()
+        if vb is not None:
+            self.prepareGeometryChange()
+            self._rect = QtCore.QRectF(vb.viewRect())
+            self.update()
+
+    # -- painting ----------------------------------------------------------------------------
+    def _visible_steps(self, v0: float, v1: float):
+        """Steps [a, b) whose x is in [v0, v1], plus one each side (lines leave the view);
+        ``b`` may lie beyond the data (steps still to come)."""
+        if self._log_x:
+            lo, hi = 10.0 ** max(min(v0, 300.0), -300.0), 10.0 ** max(min(v1, 300.0), -300.0)
+            a = max(1, int(math.floor(lo)) - 1)
+        else:
+            lo, hi = v0, v1
+            a = max(0, int(math.floor(lo)) - 1)
+        b = int(math.ceil(min(hi, 1e15))) + 2
+        return a, max(a, b)
+
+    def _start(self, transform: QtGui.QTransform):
+        sx, ox, sy, oy = transform.m11(), transform.dx(), transform.m22(), transform.dy()
+        vb = self.getViewBox()
+        v0, v1 = (vb.viewRange()[0] if vb is not None else (0.0, float(self._T)))
+        a, b = self._visible_steps(v0, v1)
+        K = self._y.shape[0]
+        return {"generation": self._generation, "map": (sx, ox, sy, oy), "tail": a, "drawn": a, "end": b,
+                "prev": np.full((K, 2), np.nan), "clip": None}
+
+    def _extend(self, painter: QtGui.QPainter, state: dict) -> None:
+        """Draw steps state['tail'] … T−1 (up to the view's end) and move state on."""
+        a, b = state["tail"], min(self._T, state["end"])
+        if b <= state["drawn"] or b - a < 1:
+            return
+        sx, ox, sy, oy = state["map"]
+        cols = np.floor(sx * self._vx(np.arange(a, b)) + ox)
+        starts, pts = decimate(self._y[:, a:b], cols)
+        K, B, prev = pts.shape[0], starts.size, state["prev"]
+        lo, hi = state["clip"]
+        x = np.empty((K, 4 * B + 1))                          # the last point drawn, then the new ones
+        y = np.empty((K, 4 * B + 1))
+        x[:, 0], y[:, 0] = prev[:, 0], prev[:, 1]
+        x[:, 1:] = np.repeat(cols[starts] + 0.5, 4)           # a column's points at its centre
+        with np.errstate(all="ignore"):
+            np.clip(sy * pts + oy, lo, hi, out=y[:, 1:])
+        if self._shown_pens is None:             # (rebuilt when a run is hidden or shown: see invalidate)
+            self._shown_pens = [self._pens[k] if k < len(self._pens) and self._shown(k) else None
+                                for k in range(K)]
+        pens = self._shown_pens
+        segs, counts = segments(x, y)
+        draw_segments(painter, segs, counts, pens)
+        body = np.isfinite(y[:, :1 + 4 * (B - 1)])          # before the last (still growing) bucket
+        seen = body.any(axis=1)
+        last = body.shape[1] - 1 - np.argmax(body[:, ::-1], axis=1)
+        rows = np.flatnonzero(seen)
+        prev[rows, 0], prev[rows, 1] = x[rows, last[rows]], y[rows, last[rows]]
+        state["tail"] = a + int(starts[-1])
+        state["drawn"] = b
+
+    def _shown(self, k: int) -> bool:
+        return k >= len(self.samples) or self.samples[k].isVisible()
+
+    def paint(self, p, opt, widget):
+        if self._T < 1 or not self.colors:
+            return
+        t = p.transform()
+        vb = self.getViewBox()
+        if vb is None:
+            return
+        dev = t.mapRect(vb.viewRect())
+        if dev.width() < 1 or dev.height() < 1:
+            return
+        if self._exportOpts is not False:                  # an export: draw at its resolution
+            state = self._start(t)
+            state["clip"] = (dev.top() - FAR_PX, dev.bottom() + FAR_PX)
+            p.save()
+            p.resetTransform()
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, bool(self._exportOpts.get("antialias", True)))
+            p.setClipRect(dev)
+            self._extend(p, state)
+            p.restore()
+            return
+        left, top = math.floor(dev.left()), math.floor(dev.top())
+        w, h = math.ceil(dev.right()) - left, math.ceil(dev.bottom()) - top
+        device = p.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        key = (t.m11(), t.dx(), t.m22(), t.dy(), left, top, w, h, dpr, self._generation)
+        if key != self._key or self._image is None or self._state is None:
+            self._image = QtGui.QImage(max(1, round(w * dpr)), max(1, round(h * dpr)),
+                                       QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+            self._image.setDevicePixelRatio(dpr)
+            self._image.fill(0)
+            self._key = key
+            self._state = self._start(t)
+            self._state["clip"] = (top - FAR_PX, top + h + FAR_PX)
+            self.full_renders += 1
+        if min(self._T, self._state["end"]) > self._state["drawn"]:
+            ip = QtGui.QPainter(self._image)
+            ip.translate(-left, -top)
+            self._extend(ip, self._state)
+            ip.end()
+        p.save()
+        p.resetTransform()
+        p.drawImage(QtCore.QPointF(left, top), self._image)
+        p.restore()

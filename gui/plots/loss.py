@@ -1,0 +1,275 @@
+"""LossPlot: loss against step, one curve per run, diverged runs marked, hover for values."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg      # bound to PySide6: gui.plots imports .layer (PySide6 first) before this module
+
+from core.report import lr_label
+from .. import style
+from .items import _ThemedPlot, _pen, cache_text, cross_marker
+from .layer import CurveLayer
+from .ranges import LossSeries, _fit_runs, format_number, nice_ceil, quantize_bounds
+
+LOSS_LABEL = "loss (mean squared error)"
+AXIS_HOLD = 0.5           # s: a new range within this long of the last grows faster (fewer redraws)
+
+
+class LossPlot(_ThemedPlot):
+    """Loss against step, one curve per run; log loss axis by default; hover for values.
+
+    The curves are given data in view coordinates (log10 computed once per step by
+    LossSeries) and the axes only label them as logarithmic: pyqtgraph's own log mode
+    would take log10 of every point of every curve on every frame.  All curves are one
+    ``CurveLayer``; the legend shows a sample line per run (click one to hide its run).
+    The step axis grows in steps (``nice_ceil``: 1000, 1500, 2000, 3000 …) up to the step
+    budget, the loss axis in quarter decades, so most frames only add points.
+    """
+
+    def __init__(self, parent=None, dark: bool = False, legend_outcomes: bool = False):
+        super().__init__(parent, dark, "step", LOSS_LABEL)
+        self.legend_outcomes = legend_outcomes
+        self.legend.max_columns = 3 if legend_outcomes else 4
+        self.learning_rates, self.colors = [], []
+        self.samples, self.markers, self.labels = [], [], []
+        self.layer = CurveLayer(width=2.0)
+        self.layer.setZValue(5)
+        self.plotItem.addItem(self.layer, ignoreBounds=True)
+        self.series = LossSeries()
+        self.log_x, self.log_y = False, True
+        self._steps, self._steps_log = np.arange(0, dtype=float), False
+        self._last = None                     # (losses, t, outcomes, diverged_steps, budget)
+        self._marks = {}                      # run -> what its marker shows (skip unchanged)
+        self._generation = None
+        self._x_end, self._x_changed_at = None, 0.0     # the step axis ends at _x_end (see _x_bounds)
+        self._set_axes_log()
+        self.hover_label = pg.TextItem(anchor=(0, 1))
+        self.hover_label.setFont(style.font(style.LABEL_PT - 1))
+        self.hover_dot = pg.PlotDataItem(pen=None, symbol="o", symbolSize=10)
+        for item in (self.hover_label, self.hover_dot):
+            item.setZValue(100)
+            item.hide()
+            self.plotItem.addItem(item, ignoreBounds=True)
+        self._style_texts()
+        self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+
+    # -- runs and data ------------------------------------------------------------------
+    def set_runs(self, learning_rates, colors) -> None:
+        self._clear_runs()
+        self.legend.clear()
+        self.learning_rates, self.colors = list(learning_rates), list(colors)
+        self.samples, self.markers, self.labels = [], [], []
+        for lr, color in zip(self.learning_rates, self.colors):
+            sample = pg.PlotCurveItem(pen=_pen(color, 2.0))       # the legend's line; never in the plot
+            self.legend.addItem(sample, lr_label(lr))
+            self.samples.append(sample)
+            marker = cross_marker(color)
+            label = pg.TextItem(color=color, anchor=(0, 0))
+            label.setFont(style.font(style.LABEL_PT, bold=True))
+            cache_text(label)
+            for item in (marker, label):
+                item.setZValue(50)
+                item.hide()
+            self.markers.append(self._add(marker, bounds=False))
+            self.labels.append(self._add(label, bounds=False))
+        self.layer.set_runs(self.colors, self.samples)
+        self.series.reset(len(self.samples))
+        self._last = None
+        self._marks = {}
+        self.hover_label.hide()
+        self.hover_dot.hide()
+        self._style_texts()
+        style.style_legend(self.legend, self.dark)
+
+    def curve_points(self, k: int):
+        """Run k's curve as drawn at the view's width: (steps, losses) in view coordinates."""
+        return self.layer.points(k, max(self.view_box.width(), 1.0))
+
+    def update_data(self, losses, t: int, outcomes=(), diverged_steps=None, budget: int | None = None) -> bool:
+        """The losses of steps 0 … t (K, ≥ t+1); ``budget``: the step budget, where the step axis stops
+        growing.  True if the curves will be drawn again from scratch (new axis ranges, a new history):
+        a costlier frame than usual."""
+        losses, ds = _fit_runs(len(self.samples), losses, t, diverged_steps)
+        self._last = (losses, int(t), tuple(outcomes), ds, budget)
+        self.series.update(losses)
+        T = losses.shape[1]
+        y = self.series.log[:, :T] if self.log_y else losses
+        generation = (self.series.generation, self.log_y)
+        new_history = generation != self._generation
+        if new_history:
+            self._x_end = None
+        self.layer.set_data(y, self.log_x, new_history=new_history)
+        self._generation = generation
+        bounds = quantize_bounds(self.series.bounds(ds, self.log_y), self.log_y) if T else None
+        x_bounds = self._x_bounds(T, budget)
+        costly = new_history or self.view_box.bounds != [x_bounds, bounds]
+        self._set_bounds(x_bounds, bounds)
+        ends = {}
+        for k in set(np.flatnonzero(ds >= 0)) | {k for k, m in self._marks.items() if m is not None}:
+            end = self._mark(int(k), ds[k], bounds, y[k])
+            if end is not None:
+                ends[int(k)] = end
+        if ends:
+            self._stack_labels(ends, bounds)
+        if self.legend_outcomes:
+            self._legend_outcomes(outcomes)
+        return costly
+
+    def _x(self, T: int) -> np.ndarray:
+        """Steps 0 … T−1 in view coordinates (log10 on a log axis, where step 0 is left out)."""
+        if self._steps.size < T or self._steps_log != self.log_x:
+            n = max(T, 2 * self._steps.size)
+            with np.errstate(divide="ignore"):
+                self._steps = np.log10(np.arange(n, dtype=float)) if self.log_x else np.arange(n, dtype=float)
+            self._steps_log = self.log_x
+        return self._steps
+
+    def _x_bounds(self, T: int, budget: int | None = None):
+        """(0, X): X the next "nice" number of steps (or the budget, if nearer), kept until the
+        curves reach it; if they do within AXIS_HOLD seconds (a fast start), X at least doubles."""
+        if T < 2:
+            self._x_end = None
+            return None
+        last, end = T - 1, self._x_end
+        if end is None or last > end or (budget is not None and end > budget >= last):
+            now = time.perf_counter()
+            fast = end is not None and now - self._x_changed_at < AXIS_HOLD
+            end = nice_ceil(max(last, 2 * end) if fast else last)
+            if budget is not None and budget >= last:
+                end = min(end, float(budget))
+            self._x_end, self._x_changed_at = end, now
+        return (0.0, float(np.log10(end))) if self.log_x else (0.0, end)
+
+    def _mark(self, k, dstep, bounds, y_view_row):
+        """End a diverged run's curve with an ✗ and 'diverged at step k' (kept inside the view).
+
+        Returns the step the marker sits at, or None if the run has not diverged."""
+        marker, label = self.markers[k], self.labels[k]
+        end = int((self.series.last_pos if self.log_y else self.series.last)[k])
+        if dstep < 0 or end < 0 or (self.log_x and end == 0) or not self.samples[k].isVisible():
+            if self._marks.get(k) is not None:
+                marker.hide()
+                label.hide()
+                self._marks[k] = None
+            return None
+        y, y_view = float(self._last[0][k, end]), float(y_view_row[end])
+        top = bounds[1] if bounds else np.inf
+        x_view = np.log10(end) if self.log_x else float(end)
+        shown = (x_view, min(y_view, top), f"diverged at step {dstep}" + (f"  (loss {y:.3g} ↑)" if y_view > top else ""))
+        if self._marks.get(k) != shown:
+            self._marks[k] = shown
+            marker.setPos(shown[0], shown[1])
+            label.setText(shown[2])
+            label.setPos(shown[0], shown[1])
+            marker.show()
+            label.show()
+        return end
+
+    def _stack_labels(self, ends: dict, bounds) -> None:
+        """Labels at about the same height go one under the other, not on top of each other; a
+        label whose marker is in the right part of the step axis goes to the marker's left."""
+        x_bounds = self.view_box.bounds[0] or (0.0, 1.0)
+        span = max(x_bounds[1] - x_bounds[0], 1e-12)
+        width = max(self.view_box.width(), 1.0)
+        side = {}                 # the label's anchor: right of the marker, or left where there is more room,
+        for k in ends:            # or moved in so that it ends at the view's edge
+            x = (self._marks[k][0] - x_bounds[0]) / span * width
+            w = max(self.labels[k].textItem.boundingRect().width(), 1.0)
+            side[k] = 1.05 if x + w > width and x > width - x else min(1.05, max(-0.05, (x + w + 6 - width) / w))
+        key = (tuple(sorted(ends.items())), tuple(self._marks.get(k) for k in sorted(ends)),
+               tuple(round(side[k], 2) for k in sorted(ends)), bounds)
+        if key == getattr(self, "_stacked", None):
+            return
+        self._stacked = key
+        near = 0.1 * (bounds[1] - bounds[0]) if bounds else 0.0
+        placed = []
+        for k in sorted(ends, key=ends.get):
+            y = self.labels[k].pos().y()
+            rank = sum(abs(p - y) <= near for p in placed)
+            placed.append(y)
+            anchor = (side[k], -0.25 - 1.1 * rank)
+            if self.labels[k].anchor != pg.Point(anchor):
+                self.labels[k].setAnchor(anchor)
+
+    def _legend_outcomes(self, outcomes) -> None:
+        changed = False
+        for (_, label), lr, outcome in zip(self.legend.items, self.learning_rates, outcomes):
+            text = f"{lr_label(lr)} — {style.outcome_style(outcome).text}"
+            if label.text != text:
+                label.setText(text)
+                changed = True
+        if changed:
+            self.legend.fit_columns()
+
+    # -- axes ---------------------------------------------------------------------------
+    def set_log_y(self, on: bool) -> None:
+        self.log_y = bool(on)
+        self._set_axes_log()
+
+    def set_log_x(self, on: bool) -> None:
+        self.log_x = bool(on)
+        self._set_axes_log()
+
+    def _set_axes_log(self) -> None:
+        for name, log in (("bottom", self.log_x), ("left", self.log_y)):
+            axis = self.plotItem.getAxis(name)
+            axis.setLogMode(log)
+            axis.setStyle(maxTextLevel=0 if log else 2)     # log: label the decades, not 2·10³ 3·10³ …
+        self.view_box.bounds = [None, None]
+        self.view_box.enableAutoRange()
+        self._marks = {k: () for k in self._marks}          # markers move: draw them again
+        self._generation = None
+        self._x_end = None
+        if self._last is not None:
+            self.update_data(*self._last)
+
+    def set_dark(self, dark: bool) -> None:
+        super().set_dark(dark)
+        self._style_texts()
+
+    def _style_texts(self) -> None:
+        p = style.palette(self.dark)
+        for item in self.labels + [self.hover_label]:
+            item.fill = pg.mkBrush(p["panel"])
+            item.border = pg.mkPen(p["foreground"], width=0.5)
+            item.update()
+        self.hover_label.setColor(p["foreground"])
+
+    # -- hover --------------------------------------------------------------------------
+    def _on_scene_mouse_moved(self, pos) -> None:
+        vb = self.view_box
+        k = s = None
+        if self._last is not None and self._last[0].shape[1] and vb.sceneBoundingRect().contains(pos):
+            p = vb.mapSceneToView(pos)
+            k, s = self._nearest(p.x(), p.y())
+        if k is None:
+            self.hover_label.hide()
+            self.hover_dot.hide()
+            return
+        losses = self._last[0]
+        self.hover_label.setText(f"{lr_label(self.learning_rates[k])}\nstep {s}\nloss {format_number(losses[k, s])}")
+        (x0, x1), (y0, y1) = vb.viewRange()
+        self.hover_label.setAnchor((1 if p.x() > (x0 + x1) / 2 else 0, 0 if p.y() > (y0 + y1) / 2 else 1))
+        self.hover_label.setPos(p)
+        y_view = self.series.log[k, s] if self.log_y else losses[k, s]
+        self.hover_dot.setData([self._x(s + 1)[s]], [y_view], symbolBrush=self.colors[k],
+                               symbolPen=style.palette(self.dark)["foreground"])
+        self.hover_label.show()
+        self.hover_dot.show()
+
+    def _nearest(self, x_view: float, y_view: float):
+        """(run, step) of the curve point nearest the mouse at the step under it, or (None, None)."""
+        losses = self._last[0]
+        with np.errstate(all="ignore"):
+            x = 10.0 ** x_view if self.log_x else x_view
+        s = int(np.clip(np.rint(x), 0, losses.shape[1] - 1))
+        column = self.series.log[:, s] if self.log_y else losses[:, s]
+        dist = np.abs(column - y_view)
+        dist[~np.isfinite(dist)] = np.inf
+        for k, sample in enumerate(self.samples):          # a run hidden from the legend is not hovered
+            if not sample.isVisible():
+                dist[k] = np.inf
+        if not np.isfinite(dist).any():
+            return None, None
+        return int(np.argmin(dist)), s

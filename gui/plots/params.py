@@ -1,0 +1,111 @@
+"""ParamPanel: one run's parameters and, on the tutorial's point, the chain-rule values of the step."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from core.network import PARAM_NAMES, unpack
+from core.report import lr_label
+from .. import style
+from .ranges import format_number
+
+
+def param_names(hidden: int) -> list[str]:
+    """w1[0] … w1[H−1], b1[0] …, w2[0] …, b2 — in the layout of θ."""
+    index = unpack(np.arange(3 * hidden + 1), hidden)
+    names = []
+    for name, part in zip(PARAM_NAMES, index):
+        names += [name] if np.ndim(part) == 0 else [f"{name}[{i}]" for i in range(np.size(part))]
+    return names
+
+
+CHAIN_RULE = (("z1", "z1 = w1·x + b1"), ("a1", "a1 = σ(z1)"), ("y_pred", "y_pred = w2·a1 + b2"),
+              ("loss", "L = (y_true − y_pred)²"),
+              ("dL_dy_pred", "∂L/∂y_pred = −2(y_true − y_pred)"), ("dL_dw2", "∂L/∂w2 = ∂L/∂y_pred · a1"),
+              ("dL_db2", "∂L/∂b2 = ∂L/∂y_pred"), ("dL_da1", "∂L/∂a1 = ∂L/∂y_pred · w2"),
+              ("da1_dz1", "σ'(z1)"), ("dL_dw1", "∂L/∂w1 = ∂L/∂a1 · σ'(z1) · x"),
+              ("dL_db1", "∂L/∂b1 = ∂L/∂a1 · σ'(z1)"), ("w1_new", "w1 − η·∂L/∂w1"),
+              ("b1_new", "b1 − η·∂L/∂b1"), ("w2_new", "w2 − η·∂L/∂w2"), ("b2_new", "b2 − η·∂L/∂b2"),
+              ("y_pred_new", "y_pred after the step"), ("loss_new", "L after the step"))
+
+
+def _table(columns) -> QtWidgets.QTableWidget:
+    table = QtWidgets.QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+    table.setFont(style.font(style.TICK_PT))
+    return table
+
+
+def _fill(table: QtWidgets.QTableWidget, row_names, rows) -> None:
+    """Write rows of values; items are created only when the row count changes."""
+    if table.rowCount() != len(row_names) or table.verticalHeaderItem(0) is None:
+        table.setRowCount(len(row_names))
+        table.setVerticalHeaderLabels(list(row_names))
+        align = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+        for r in range(len(row_names)):
+            for c in range(table.columnCount()):
+                item = QtWidgets.QTableWidgetItem()
+                item.setTextAlignment(align)
+                table.setItem(r, c, item)
+    elif [table.verticalHeaderItem(r).text() for r in range(len(row_names))] != list(row_names):
+        table.setVerticalHeaderLabels(list(row_names))
+    for r, values in enumerate(rows):
+        for c, v in enumerate(values):
+            item = table.item(r, c)
+            if isinstance(v, str):
+                item.setText(v)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, None)
+            else:
+                item.setText(format_number(v))
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, float(v))
+
+
+class ParamPanel(QtWidgets.QWidget):
+    """Parameters of one run (value, gradient, last update, update-to-weight ratio) and,
+    on the single-point tutorial data, the chain-rule values of the current step."""
+
+    COLUMNS = ("value θ", "gradient ∂L/∂θ", "last update Δθ", "|Δθ| / |θ|")
+
+    def __init__(self, parent=None, dark: bool = False):
+        super().__init__(parent)
+        self.title = QtWidgets.QLabel("Parameters")
+        self.title.setFont(style.font(style.LABEL_PT, bold=True))
+        self.table = _table(self.COLUMNS)
+        self.table.setToolTip("Each parameter of the chosen run: its value, the gradient of the loss with respect "
+                              "to it, the last update and how large that update is relative to the value.")
+        self.chain_title = QtWidgets.QLabel("Chain rule on the tutorial's point (this step)")
+        self.chain_title.setFont(style.font(style.LABEL_PT, bold=True))
+        self.chain = _table(("value",))
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.title, self.table, self.chain_title, self.chain):
+            layout.addWidget(w)
+        self.show_chain_rule(None)
+
+    def show_run(self, lr, theta_k, grad_k, delta_k, hidden: int, names=None) -> None:
+        """``names``: one per parameter (default: the network's w1[0] … b2 for ``hidden`` units)."""
+        theta, grad, delta = (np.asarray(a, dtype=float).ravel() for a in (theta_k, grad_k, delta_k))
+        with np.errstate(all="ignore"):
+            ratio = np.abs(delta) / np.abs(theta)
+        self.title.setText(f"Parameters of {lr_label(lr)}")
+        _fill(self.table, names or param_names(int(hidden)), zip(theta, grad, delta, ratio))
+
+    def show_chain_rule(self, step) -> None:
+        visible = step is not None
+        self.chain_title.setVisible(visible)
+        self.chain.setVisible(visible)
+        if not visible:
+            return
+        self.chain_title.setText(f"Chain rule of this step (x = {step.x:g}, y_true = {step.y_true:g}, "
+                                 f"η = {step.lr:g})")
+        rows = []
+        for field, _ in CHAIN_RULE:
+            v = np.ravel(getattr(step, field))
+            rows.append((float(v[0]),) if v.size == 1 else (", ".join(map(format_number, v)),))
+        _fill(self.chain, [formula for _, formula in CHAIN_RULE], rows)
+
+    def set_dark(self, dark: bool) -> None:
+        """Tables follow the application palette; nothing plot-specific to change."""
+        self.dark = bool(dark)

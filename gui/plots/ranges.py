@@ -1,0 +1,276 @@
+"""Axis ranges and decimation for the plots: pure numpy (no Qt), so it is tested headless.
+
+Which runs set the loss axis (``healthy_runs``, ``loss_bounds``, ``LossSeries``) and the fit
+axis (``fit_bounds``, ``off_chart``), how the axes grow in coarse steps (``nice_ceil``,
+``quantize_bounds``), and which points of a curve are drawn (``decimate``, ``segments``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+OUTLIER_FACTOR = 1e3      # a run whose peak loss is this far above the others' median is left out
+HEADROOM_DECADES = 2.0    # log axis: diverged runs may raise the top this far above the healthy runs
+FIT_MARGIN = 1.0          # fit view: at most this many data spans beyond the data, each side
+NICE = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)   # the step axis grows through these × 10^k
+LOG_GRID = 0.5            # decades: a log loss axis's ends move in these steps
+
+
+def _median(a) -> float:
+    """np.median without its lazy import of numpy.ma (30 ms at the first frame)."""
+    s = np.sort(np.asarray(a, dtype=float))
+    n = s.size
+    return float("nan") if n == 0 else float((s[(n - 1) // 2] + s[n // 2]) / 2)
+
+
+# -- ranges (pure numpy) ------------------------------------------------------------------
+def _row_ranges(a: np.ndarray, log: bool):
+    """Per-row (lo, hi) of the finite values (positive ones on a log axis), in view coordinates."""
+    a = np.atleast_2d(a)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(a) & (a > 0) if log else np.isfinite(a)
+        lo = np.min(a, axis=1, where=ok, initial=np.inf)
+        hi = np.max(a, axis=1, where=ok, initial=-np.inf)
+        if log:
+            lo, hi = np.log10(lo), np.log10(hi)
+    return lo, hi
+
+
+def healthy_runs(peaks: np.ndarray, diverged_steps) -> np.ndarray:
+    """(K,) bool: not diverged, and peak loss not OUTLIER_FACTOR × above the median of the other such runs."""
+    peaks = np.asarray(peaks, dtype=float)
+    ok = (np.asarray(diverged_steps) < 0) & np.isfinite(peaks)
+    out = ok.copy()
+    idx = np.flatnonzero(ok)
+    n = idx.size
+    if n < 2:
+        return out
+    order = np.argsort(peaks[idx], kind="stable")
+    s = peaks[idx][order]
+    rank = np.empty(n, int)
+    rank[order] = np.arange(n)
+    m = n - 1                                    # the others of each run: s without its own rank
+    i1, i2 = (m - 1) // 2, m // 2
+    median = (s[i1 + (i1 >= rank)] + s[i2 + (i2 >= rank)]) / 2
+    out[idx[peaks[idx] > OUTLIER_FACTOR * median]] = False
+    return out
+
+
+def _pad(lo: float, hi: float, log: bool, min_decades: float = 1.0):
+    """Widen a too-narrow range: at least ``min_decades`` on a log axis (no crowded minor labels)."""
+    if log and hi - lo < min_decades:
+        mid = (lo + hi) / 2
+        return mid - min_decades / 2, mid + min_decades / 2
+    if hi - lo > 1e-12 * max(1.0, abs(hi)):
+        return lo, hi
+    half = max(0.1 * abs(hi), 1e-12)
+    return lo - half, hi + half
+
+
+def loss_bounds(lo_k, hi_k, peaks, diverged_steps, log: bool, headroom: bool = True, min_decades: float = 1.0):
+    """(lo, hi) of the loss axis in view coordinates (log10 units on a log axis), or None.
+
+    ``lo_k``, ``hi_k``: each run's range in view coordinates; ``peaks``: each run's
+    largest finite loss.  From the healthy runs; with ``headroom``, diverged runs may
+    raise the top by at most HEADROOM_DECADES (log) or one healthy span (linear).
+    """
+    healthy = healthy_runs(peaks, diverged_steps)
+    base = healthy & np.isfinite(hi_k) if healthy.any() else np.isfinite(hi_k)
+    if not base.any():
+        return None
+    lo, hi = float(lo_k[base].min()), float(hi_k[base].max())
+    rest = hi_k[~base & np.isfinite(hi_k)]
+    if rest.size and headroom:
+        cap = hi + (HEADROOM_DECADES if log else max(hi - lo, abs(hi), 1e-12))
+        hi = max(hi, min(float(rest.max()), cap))
+    return _pad(lo, hi, log, min_decades)
+
+
+class LossSeries:
+    """Growing loss curves seen incrementally: each frame only the new steps are scanned.
+
+    Keeps log10 of every loss (NaN where not positive and finite), each run's range on
+    a linear and a log axis, and its last finite step.  Steps already seen are taken as
+    final (a step's loss is written once); a shorter or different history starts over.
+    """
+
+    def __init__(self):
+        self.generation = -1
+        self.reset(0)
+
+    def reset(self, runs: int) -> None:
+        self.generation += 1                    # the curves start over: views redraw them from scratch
+        self.runs, self.n, self.first = runs, 0, None
+        self.log = np.empty((runs, 0))
+        self.lo, self.hi, self.lo_log, self.hi_log = (np.full(runs, v) for v in (np.inf, -np.inf, np.inf, -np.inf))
+        self.last, self.last_pos = np.full(runs, -1), np.full(runs, -1)     # last finite / finite positive step
+
+    def update(self, losses: np.ndarray) -> None:
+        K, T = losses.shape
+        if K != self.runs or T < self.n or (self.n and not np.array_equal(losses[:, 0], self.first, equal_nan=True)):
+            self.reset(K)
+        if T <= self.n:
+            return
+        if self.log.shape[1] < T:
+            grown = np.empty((K, max(T, 2 * self.log.shape[1])))
+            grown[:, :self.n] = self.log[:, :self.n]
+            self.log = grown
+        new = losses[:, self.n:T]
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(new)
+            positive = finite & (new > 0)
+            lg = np.log10(new, out=self.log[:, self.n:T], where=positive)
+            lg[~positive] = np.nan
+        self.lo = np.minimum(self.lo, np.min(new, axis=1, where=finite, initial=np.inf))
+        self.hi = np.maximum(self.hi, np.max(new, axis=1, where=finite, initial=-np.inf))
+        self.lo_log = np.minimum(self.lo_log, np.min(lg, axis=1, where=positive, initial=np.inf))
+        self.hi_log = np.maximum(self.hi_log, np.max(lg, axis=1, where=positive, initial=-np.inf))
+        for last, mask in ((self.last, finite), (self.last_pos, positive)):
+            at_end = mask[:, -1]                       # the usual case: the newest step is finite
+            last[at_end] = T - 1
+            rest = ~at_end & mask.any(axis=1)
+            if rest.any():
+                last[rest] = self.n + mask.shape[1] - 1 - np.argmax(mask[rest, ::-1], axis=1)
+        self.first = losses[:, 0].copy()
+        self.n = T
+
+    def ranges(self, log: bool):
+        """Each run's (lo, hi) in view coordinates."""
+        return (self.lo_log, self.hi_log) if log else (self.lo, self.hi)
+
+    def bounds(self, diverged_steps, log: bool, **kwargs):
+        lo, hi = self.ranges(log)
+        return loss_bounds(lo, hi, self.hi, diverged_steps, log, **kwargs)
+
+
+def fit_bounds(y_data, y_fits, margin: float = FIT_MARGIN):
+    """(lo, hi) of the fit plot's y axis: the data and the fits, at most ``margin`` data spans beyond the data."""
+    d_lo, d_hi = _row_ranges(np.ravel(y_data), False)
+    f_lo, f_hi = _row_ranges(np.ravel(y_fits), False) if np.size(y_fits) else (np.array([np.inf]), np.array([-np.inf]))
+    if not np.isfinite(d_lo[0]):
+        if not np.isfinite(f_lo[0]):
+            return None
+        d_lo, d_hi = f_lo, f_hi
+    lo, hi = float(d_lo[0]), float(d_hi[0])
+    span = (hi - lo) or max(abs(hi), 1.0)
+    lo2 = max(min(lo, float(f_lo[0])), lo - margin * span)
+    hi2 = min(max(hi, float(f_hi[0])), hi + margin * span)
+    return _pad(lo2, hi2, False)
+
+
+def off_chart(fit, bounds) -> int:
+    """+1 if all of a fit lies above ``bounds``, −1 if all below, 0 if some of it shows."""
+    lo, hi = _row_ranges(fit, False)
+    if bounds is None or not np.isfinite(lo[0]):
+        return 0
+    return 1 if lo[0] > bounds[1] else -1 if hi[0] < bounds[0] else 0
+
+
+def format_number(v) -> str:
+    v = float(v)
+    if np.isnan(v):
+        return "—"
+    if np.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.6g}"
+
+
+def _fit_runs(K: int, losses, t: int, diverged_steps):
+    """losses[:, :t+1] and diverged steps for exactly K runs (missing runs: NaN / −1; extra ones dropped)."""
+    losses = np.asarray(losses, dtype=float)
+    losses = losses if losses.ndim == 2 else np.empty((0, 0))
+    T = max(0, min(losses.shape[1], int(t) + 1))
+    ds = np.full(K, -1)
+    if diverged_steps is not None:
+        given = np.ravel(diverged_steps)[:K]
+        ds[:given.size] = given
+    if losses.shape[0] == K:
+        return losses[:, :T], ds
+    out = np.full((K, T), np.nan)
+    n = min(K, losses.shape[0])
+    out[:n] = losses[:n, :T]
+    return out, ds
+
+
+# -- drawing only what the screen shows (pure numpy) ----------------------------------------
+def nice_ceil(v: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 × 10^k that is >= ``v`` (1 if v <= 1)."""
+    v = float(v)
+    if not v > 1:
+        return 1.0
+    e = 10.0 ** math.floor(math.log10(v))
+    for m in NICE:
+        if m * e >= v * (1 - 1e-12):
+            return m * e
+    return 10 * e                                              # pragma: no cover (m = 10 always fits)
+
+
+def quantize_bounds(bounds, log: bool):
+    """Widen ``(lo, hi)`` outwards to a coarse grid — LOG_GRID decades on a log axis, half the
+    span's decade on a linear one — so the axes change only now and then while curves grow."""
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    step = LOG_GRID if log else 10.0 ** math.floor(math.log10(max(hi - lo, 1e-300))) / 2
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step
+
+
+def decimate(values: np.ndarray, cols: np.ndarray):
+    """Column-envelope ("M4") decimation of curves that share their x.
+
+    ``values`` (K, n): the curves; ``cols`` (n,): the non-decreasing pixel column of each
+    point.  Returns ``(starts, points)``: ``starts`` (B,) the index of the first point of each
+    column's bucket, ``points`` (K, 4B) for each curve ``first, a, b, last`` of every bucket,
+    where ``(a, b)`` is ``(max, min)`` if the bucket ends lower than it starts, else
+    ``(min, max)``.  A polyline through them, each bucket drawn at one x, lights the pixels
+    the full curve lights: a zigzag's envelope stays visible however many points fall in a
+    column.  NaN are ignored; a bucket without a finite value gives NaN.
+    """
+    values = np.asarray(values, dtype=float)
+    K, n = values.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.empty((K, 0))
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(cols)) + 1))
+    ends = np.append(starts[1:], n) - 1
+    with np.errstate(all="ignore"):
+        lo = np.fmin.reduceat(values, starts, axis=1)
+        hi = np.fmax.reduceat(values, starts, axis=1)
+    first, last = values[:, starts], values[:, ends]
+    first = np.where(np.isnan(first), hi, first)
+    last = np.where(np.isnan(last), lo, last)
+    down = first >= last
+    points = np.stack([first, np.where(down, hi, lo), np.where(down, lo, hi), last], axis=-1)
+    return starts, points.reshape(K, -1)
+
+
+def _bucket_x(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """x of the points ``decimate`` gives: a bucket's first three at its first x, its last at its last x."""
+    bx = np.repeat(x[starts], 4)
+    bx[3::4] = x[np.append(starts[1:], x.size) - 1]
+    return bx
+
+
+def _polyline(x: np.ndarray, y: np.ndarray):
+    """The finite points of a polyline, without repeats of the same point."""
+    ok = np.isfinite(y) & np.isfinite(x)
+    x, y = x[ok], y[ok]
+    if x.size > 1:
+        keep = np.ones(x.size, bool)
+        keep[1:] = (np.diff(x) != 0) | (np.diff(y) != 0)
+        x, y = x[keep], y[keep]
+    return x, y
+
+
+def segments(x: np.ndarray, y: np.ndarray):
+    """Line segments of K polylines (x (K, n) or (n,), y (K, n)) between consecutive finite,
+    distinct points.  Returns ``(segs, counts)``: segs (N, 4) rows x0, y0, x1, y1, curve by
+    curve; counts (K,) how many belong to each curve.  A non-finite point leaves a gap."""
+    x = np.broadcast_to(x, y.shape)
+    x0, y0, x1, y1 = x[:, :-1], y[:, :-1], x[:, 1:], y[:, 1:]
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(y0) & np.isfinite(y1) & np.isfinite(x0) & np.isfinite(x1) & ((x0 != x1) | (y0 != y1))
+    segs = np.empty((int(np.count_nonzero(ok)), 4))
+    for i, a in enumerate((x0, y0, x1, y1)):
+        segs[:, i] = a[ok]
+    return segs, np.count_nonzero(ok, axis=1)
