@@ -1,0 +1,302 @@
+"""What every view of the "Why it diverges" tab shares: number formatting, pens, labels,
+error lines, a checked text field, the themed plot and image plot, and the base of the
+views whose answer a background job computes."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import Qt, Signal, Slot
+import pyqtgraph as pg
+
+from core.errors import ConfigError
+
+from .. import style
+from ..style import no_si_prefix
+from ..jobs import JobRunner
+from ..plots import BoundedViewBox, LegendStrip, LogAxis
+
+CLIFF_COLOR = "#C0392B"           # η*: where the steepest direction starts to grow
+ERROR_STYLE = "color: #C0392B;"
+FIELD_ERROR_STYLE = "QLineEdit { border: 2px solid #C0392B; }"
+COLORMAP = "viridis"
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+def short(v: float, digits: int = 3) -> str:
+    """A rate or loss in a few significant digits (0.503, 1.2e-05), '—' when not finite."""
+    v = float(v)
+    if not math.isfinite(v):
+        return "—"
+    return f"{v:.{digits}g}"
+
+
+def rounded(v: float, digits: int = 3) -> float:
+    """The number a button shows is the number it adds: ``v`` to ``digits`` significant digits."""
+    return float(f"{float(v):.{digits}g}")
+
+
+def _log10(a) -> np.ndarray:
+    """log10 of the positive finite values, NaN elsewhere (a drawing transform)."""
+    a = np.asarray(a, dtype=float)
+    out = np.full(a.shape, np.nan)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(a) & (a > 0)
+        out[ok] = np.log10(a[ok])
+    return out
+
+
+def _pen(color, width=2.0, dashed=False, dotted=False, alpha=255):
+    c = QtGui.QColor(color)
+    c.setAlpha(int(alpha))
+    s = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.DotLine if dotted else Qt.PenStyle.SolidLine
+    pen = pg.mkPen(c, width=width, style=s)
+    pen.setCosmetic(True)
+    return pen
+
+
+def _swatch(color: str, size: int = 14) -> QtGui.QIcon:
+    pix = QtGui.QPixmap(size, size)
+    pix.fill(QtGui.QColor(color))
+    return QtGui.QIcon(pix)
+
+
+def _label(text: str = "", bold: bool = False, points: int | None = None, wrap: bool = True) -> QtWidgets.QLabel:
+    w = QtWidgets.QLabel(text)
+    w.setWordWrap(wrap)
+    w.setTextFormat(Qt.TextFormat.RichText)
+    if points or bold:
+        w.setFont(style.font(points or style.LABEL_PT, bold))
+    return w
+
+
+def _error_label() -> QtWidgets.QLabel:
+    w = QtWidgets.QLabel()
+    w.setWordWrap(True)
+    w.setStyleSheet(ERROR_STYLE)
+    w.hide()
+    return w
+
+
+def _show_error(label: QtWidgets.QLabel, message: str) -> None:
+    label.setText(message)
+    label.setVisible(bool(message))
+
+
+class _Field(QtWidgets.QLineEdit):
+    """A typed value checked by ``parse(text)`` (ConfigError = core's message): red while invalid."""
+
+    def __init__(self, text: str, parse, tooltip: str, width: int = 90):
+        super().__init__(text)
+        self.parse = parse
+        self.setToolTip(tooltip)
+        self.setMaximumWidth(width)
+        self.textEdited.connect(self._on_self_text_edited)
+
+    def value(self):
+        """The parsed value, or ConfigError."""
+        return self.parse(self.text().strip())
+
+    def problem(self) -> str:
+        try:
+            self.value()
+        except ConfigError as e:
+            return str(e)
+        return ""
+
+    @Slot(str)
+    def _on_self_text_edited(self, text: str) -> None:
+        self.setStyleSheet(FIELD_ERROR_STYLE if self.problem() else "")
+
+
+# -- a themed plot ---------------------------------------------------------------------------------
+class PlainLogAxis(LogAxis):
+    """gui.plots.LogAxis with plain numbers (20, 0.001) instead of 2·10¹ and 10⁻³ (1e-05 below 1e-4)."""
+
+    def logTickStrings(self, values, scale, spacing):
+        out = []
+        for v in values:
+            x = 10.0 ** float(v) * scale
+            out.append(f"{x:.4g}" if 1e-4 <= abs(x) < 1e5 else f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e"))
+        return out
+
+
+class _Plot(pg.PlotWidget):
+    """A PlotWidget with projector fonts, a light/dark theme, log axes labelled by decade
+    (data are given in view coordinates, log10 where the axis is logarithmic)."""
+
+    def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = "", legend: bool = True,
+                 left_axis=None):
+        super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
+                         axisItems={"left": left_axis or PlainLogAxis("left"), "bottom": PlainLogAxis("bottom")})
+        self.dark = dark
+        self.plotItem.setLabel("bottom", xlabel)
+        self.plotItem.setLabel("left", ylabel)
+        self.plotItem.setMenuEnabled(False)
+        self.style_axes()
+        self.legend = None
+        if legend:
+            self.legend = LegendStrip(self.plotItem, columns=3)
+            style.style_legend(self.legend, dark)
+
+    @property
+    def view_box(self) -> BoundedViewBox:
+        return self.plotItem.vb
+
+    def set_title(self, text: str) -> None:
+        style.set_title(self.plotItem, text, self.dark)
+
+    def style_axes(self) -> None:
+        style.style_axes(self.plotItem, self.dark, style.TICK_PT, style.LABEL_PT)
+        no_si_prefix(self.plotItem.getAxis("left"), self.plotItem.getAxis("bottom"))
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = bool(dark)
+        style.apply_theme(self, self.dark)
+        no_si_prefix(self.plotItem.getAxis("left"), self.plotItem.getAxis("bottom"))
+
+    def set_axis_log(self, name: str, log: bool) -> None:
+        axis = self.plotItem.getAxis(name)
+        axis.setLogMode(log)
+        axis.setStyle(maxTextLevel=0 if log else 2)
+
+    def _text(self, color=None, anchor=(0, 0), bold=False, points=None) -> pg.TextItem:
+        item = pg.TextItem(color=color or style.palette(self.dark)["foreground"], anchor=anchor)
+        item.setFont(style.font(points or style.LABEL_PT - 1, bold))
+        p = style.palette(self.dark)
+        item.fill = pg.mkBrush(p["panel"])
+        item.border = pg.mkPen(p["foreground"], width=0.5)
+        return item
+
+    def _autorange(self) -> None:
+        if any(self.view_box.state["autoRange"]):
+            self.view_box.updateAutoRange()
+
+
+# -- a colour image over a plot (the landscape, the phase diagram) ---------------------------------
+class _ImagePlot(_Plot):
+    """A log-scaled colour image over a rectangle of view coordinates, with a colour bar."""
+
+    def __init__(self, parent=None, dark=False, xlabel="", ylabel="", bar_label="log₁₀ loss", left_axis=None):
+        super().__init__(parent, dark, xlabel, ylabel, legend=False, left_axis=left_axis)
+        self.cmap = pg.colormap.get(COLORMAP)
+        self.image = pg.ImageItem()
+        self.image.setColorMap(self.cmap)
+        self.image.setZValue(-10)
+        self.plotItem.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.cmap, interactive=False, label=bar_label,
+                                   width=18)
+        self.bar.setImageItem(self.image, insert_in=self.plotItem)
+        self._style_bar()
+        self.levels = (0.0, 1.0)
+
+    def style_axes(self) -> None:
+        super().style_axes()
+        self.plotItem.showGrid(x=False, y=False)          # no grid lines over the cells
+
+    def set_dark(self, dark: bool) -> None:
+        super().set_dark(dark)
+        self.plotItem.showGrid(x=False, y=False)
+        self._style_bar()
+
+    def set_image(self, values, x_edges, y_edges) -> None:
+        """``values`` (nx, ny) in colour units, pixel (i, j) over [x_edges[i], x_edges[i+1]] × [y…]."""
+        values = np.asarray(values, dtype=float)
+        finite = values[np.isfinite(values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if hi <= lo:
+            hi = lo + 1e-9
+        self.levels = (lo, hi)
+        self.image.setImage(values, levels=self.levels, autoLevels=False)
+        self.image.setRect(QtCore.QRectF(x_edges[0], y_edges[0], x_edges[-1] - x_edges[0], y_edges[-1] - y_edges[0]))
+        self.bar.setLevels(self.levels)
+        self.view_box.bounds = [(float(x_edges[0]), float(x_edges[-1])), (float(y_edges[0]), float(y_edges[-1]))]
+
+    def _style_bar(self) -> None:
+        fg = style.palette(self.dark)["foreground"]
+        for key in ("left", "right", "top", "bottom"):
+            ax = self.bar.getAxis(key)
+            ax.setPen(fg)
+            ax.setTextPen(fg)
+            no_si_prefix(ax)
+        self.bar.axis.setStyle(tickFont=style.font(style.TICK_PT - 1))
+        left = self.bar.getAxis("left")
+        left.setLabel(left.labelText, **{"color": fg, "font-size": f"{style.LABEL_PT - 1}pt"})
+        no_si_prefix(left)
+
+
+def _edges(centers: np.ndarray) -> np.ndarray:
+    """Pixel edges around evenly spaced centres."""
+    c = np.asarray(centers, dtype=float)
+    step = (c[-1] - c[0]) / (len(c) - 1) if len(c) > 1 else 1.0
+    return np.concatenate([c - step / 2, [c[-1] + step / 2]])
+
+
+# -- a view computed in the background -------------------------------------------------------------
+class _JobView(QtWidgets.QWidget):
+    """A view whose answer a gui.jobs.JobRunner computes off the GUI thread: it owns the
+    runner, a status line and an error line.  A subclass builds ``self.plot`` and its inputs,
+    places them with ``_lay_out``, implements ``compute()`` (start a job with ``_start``, or
+    refuse bad input with ``_refuse``) and the slot ``_on_runner_finished(result)``.  One
+    marked ``_stale`` while hidden computes when it is shown."""
+
+    computed = Signal()
+
+    def __init__(self, parent=None, thread_name: str = "lrlab-job"):
+        super().__init__(parent)
+        self.experiment, self.data, self.result = None, None, None
+        self._stale = False
+        self.runner = JobRunner(self, thread_name)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.failed.connect(self._on_runner_failed)
+        self.status = _label()
+        self.error = _error_label()
+
+    def _lay_out(self, rows, notes) -> None:
+        """Top to bottom: the input ``rows`` (layouts), the error line, the plot, the ``notes``
+        (widgets or layouts) and the status line."""
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for row in rows:
+            layout.addLayout(row)
+        layout.addWidget(self.error)
+        layout.addWidget(self.plot, 1)
+        for item in notes:
+            if isinstance(item, QtWidgets.QLayout):
+                layout.addLayout(item)
+            else:
+                layout.addWidget(item)
+        layout.addWidget(self.status)
+
+    def compute(self) -> bool:
+        raise NotImplementedError
+
+    def _start(self, status: str, fn, *args) -> bool:
+        """Clear the error, say what is being computed and run ``fn(*args)`` in the runner."""
+        _show_error(self.error, "")
+        self._stale = False
+        self.status.setText(status)
+        self.runner.submit(fn, *args)
+        return True
+
+    def _refuse(self, message: str) -> bool:
+        """Bad input: show the message (it names the field and the value) and start nothing."""
+        _show_error(self.error, message)
+        return False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.compute()
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    @Slot(str)
+    def _on_runner_failed(self, message: str) -> None:
+        self.status.setText("")
+        _show_error(self.error, message)
+
+    def set_dark(self, dark: bool) -> None:
+        self.plot.set_dark(dark)

@@ -1,0 +1,396 @@
+"""The "Curvature" tab: λ_max against step beside the stability forecast from the Hessian
+at the initial parameters (and, for the model without a hidden layer, the predicted loss)."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtGui, QtWidgets
+from PySide6.QtCore import Qt, Slot
+import pyqtgraph as pg
+
+from core.curvature import MONOTONE, OSCILLATING, UNSTABLE, forecast as curvature_forecast
+from core.curvature import linear_loss_curves
+from core.report import lr_label
+
+from .. import style
+from ..plots import LossSeries
+from .common import CLIFF_COLOR, _Plot, _error_label, _label, _log10, _pen, _show_error, _swatch, short
+
+REGIME_STYLE = {
+    MONOTONE: ("↘", "monotone", "#009E73"),
+    OSCILLATING: ("∿", "oscillating", "#CC79A7"),
+    UNSTABLE: ("↗", "unstable", "#D55E00"),
+}
+REGIME_RULE = ("<b>monotone</b>: η·λ_max &lt; 1, the loss falls steadily along the steepest direction; "
+               "<b>oscillating</b>: 1 to 2, the steepest direction flips sign every step but shrinks; "
+               "<b>unstable</b>: &gt; 2, it grows every step.")
+PREDICTED_MAX_STEPS = 20_000      # the predicted loss curve is drawn over at most this many steps
+
+
+def regime_text(regime: str) -> str:
+    symbol, word, _ = REGIME_STYLE.get(regime, ("?", regime, "#808080"))
+    return f"{symbol} {word}"
+
+
+# -- the job: run in a JobRunner's thread ----------------------------------------------------------
+def forecast_job(experiment, data, predicted_steps: int = PREDICTED_MAX_STEPS):
+    """(Forecast at the initial parameters, predicted loss curves (K, S+1) of the linear model or None)."""
+    theta0 = experiment.initial_params()
+    spec = experiment.model_spec()
+    f = curvature_forecast(spec.hessian(theta0, data.x, data.y)[0], experiment.learning_rates)
+    predicted = None
+    if experiment.model == "linear":
+        predicted = linear_loss_curves(data.x, data.y, theta0, experiment.learning_rates,
+                                       min(experiment.steps, predicted_steps))
+    return f, predicted
+
+
+# -- sharpness against step ------------------------------------------------------------------------
+class SharpnessPlot(_Plot):
+    """λ_max against step for every run in its colour, each with its dashed 2/η line.
+
+    Edge of stability: with a fixed η, λ_max often rises until it hovers at 2/η (its
+    dashed line) while the loss keeps falling, not monotonically.  Above its line at the
+    start, a run's steepest direction grows: it diverges, or catapults to a flatter place.
+    """
+
+    LIMIT_CAP_DECADES = 1.5       # a 2/η line further above the data is named at the top, not drawn into range
+
+    def __init__(self, parent=None, dark: bool = False):
+        super().__init__(parent, dark, "step", "sharpness λ_max")
+        self.set_title("Sharpness λ_max (solid) and each run's limit 2/η (dashed)")
+        self.log_y = True
+        self.learning_rates, self.colors = [], []
+        self.curves, self.limits, self.off_labels = [], [], []
+        self._last = None
+        key = pg.PlotDataItem(pen=_pen(style.palette(dark)["foreground"], 2, dashed=True))
+        self.plotItem.addItem(key)
+        self.legend.addItem(key, "2/η (run's colour)")
+        self._key = key
+        self.placeholder = self._text(anchor=(0.5, 0.5))
+        self.placeholder.setText("λ_max is measured while the runs train")
+        self.plotItem.addItem(self.placeholder, ignoreBounds=True)
+        self.set_axis_log("left", True)
+
+    def set_runs(self, learning_rates, colors) -> None:
+        for item in self.curves + self.limits + self.off_labels:
+            self.plotItem.removeItem(item)
+        for item in self.curves:
+            self.legend.removeItem(item)
+        self.learning_rates, self.colors = [float(v) for v in learning_rates], list(colors)
+        self.curves, self.limits, self.off_labels = [], [], []
+        for lr, color in zip(self.learning_rates, self.colors):
+            curve = pg.PlotDataItem(pen=_pen(color, 2.5), symbol="o", symbolSize=5, symbolPen=None,
+                                    symbolBrush=pg.mkBrush(color))
+            self.plotItem.addItem(curve)
+            self.legend.addItem(curve, lr_label(lr))
+            line = pg.InfiniteLine(angle=0, pen=_pen(color, 2, dashed=True), movable=False,
+                                   label=f"2/η = {short(2 / lr)}", labelOpts={
+                                       "position": 0.97, "color": color, "anchors": [(1, 1), (1, 1)],
+                                       "fill": pg.mkBrush(style.palette(self.dark)["panel"])})
+            line.label.setFont(style.font(style.LABEL_PT - 1, bold=True))
+            self.plotItem.addItem(line, ignoreBounds=True)
+            label = self._text(color, anchor=(0, 0), bold=True)
+            label.hide()
+            self.plotItem.addItem(label, ignoreBounds=True)
+            self.curves.append(curve)
+            self.limits.append(line)
+            self.off_labels.append(label)
+        self._last = None
+        self.placeholder.show()
+        self._place()
+
+    def limit(self, k: int) -> float:
+        """Run k's 2/η in data units (the dashed line's height)."""
+        return 2.0 / self.learning_rates[k]
+
+    def update_data(self, sharpness_steps, sharpness) -> None:
+        steps = np.asarray(sharpness_steps, dtype=float)
+        lam = np.atleast_2d(np.asarray(sharpness, dtype=float)) if np.size(sharpness) else np.empty((0, 0))
+        self._last = (steps, lam)
+        self._place()
+
+    def set_log_y(self, on: bool) -> None:
+        self.log_y = bool(on)
+        self.set_axis_log("left", self.log_y)
+        self.view_box.enableAutoRange()
+        self._place()
+
+    def _y(self, v):
+        return _log10(v) if self.log_y else np.asarray(v, dtype=float)
+
+    def _place(self) -> None:
+        steps, lam = self._last if self._last is not None else (np.empty(0), np.empty((0, 0)))
+        has = lam.shape[1] > 0 and steps.size == lam.shape[1]
+        ys = []
+        for k, curve in enumerate(self.curves):
+            if has and k < lam.shape[0]:
+                y = self._y(lam[k])
+                curve.setData(steps, y, symbolSize=5 if steps.size <= 300 else 0)
+                ys.append(y[np.isfinite(y)])
+            else:
+                curve.setData([], [])
+        data = np.concatenate(ys) if ys else np.empty(0)
+        limits = self._y([self.limit(k) for k in range(len(self.limits))])
+        if data.size:
+            lo, hi = float(data.min()), float(data.max())
+        elif limits.size:
+            lo = hi = float(np.nanmin(limits))
+        else:
+            lo, hi = 0.0, 1.0
+        cap = hi + (self.LIMIT_CAP_DECADES if self.log_y else 2.0 * max(hi - lo, abs(hi), 1e-12))
+        shown = [v for v in limits if np.isfinite(v) and v <= cap]
+        lo, hi = min([lo] + shown), max([hi] + shown)
+        pad = 0.08 * (hi - lo) if hi > lo else (0.1 if self.log_y else 0.1 * max(abs(hi), 1.0))
+        y_bounds = (lo - pad, hi + pad)
+        x_hi = float(steps.max()) if has and steps.max() > 0 else 1.0
+        self.view_box.bounds = [(0.0, x_hi), y_bounds]
+        rank = 0
+        for k, (line, label) in enumerate(zip(self.limits, self.off_labels)):
+            v = float(limits[k])
+            line.setValue(v)
+            if v > y_bounds[1]:
+                label.setText(f"↑ {lr_label(self.learning_rates[k])}: 2/η = {short(2 / self.learning_rates[k])}")
+                label.setAnchor((0, -1.15 * rank))
+                label.setPos(0.0, y_bounds[1])
+                label.show()
+                rank += 1
+            else:
+                label.hide()
+        self.placeholder.setVisible(not has)
+        self.placeholder.setPos(x_hi / 2, (y_bounds[0] + y_bounds[1]) / 2)
+        self._autorange()
+
+    def set_dark(self, dark: bool) -> None:
+        super().set_dark(dark)
+        p = style.palette(self.dark)
+        self._key.setPen(_pen(p["foreground"], 2, dashed=True))
+        for item in self.off_labels + [self.placeholder]:
+            item.fill = pg.mkBrush(p["panel"])
+            item.border = pg.mkPen(p["foreground"], width=0.5)
+        self.placeholder.setColor(p["foreground"])
+        for line in self.limits:
+            line.label.fill = pg.mkBrush(p["panel"])
+
+
+class PredictedLossPlot(_Plot):
+    """The model without a hidden layer: each run's measured loss (solid) over the loss the
+    eigen-decomposition predicts (dashed, from core.curvature.linear_loss_curves)."""
+
+    def __init__(self, parent=None, dark: bool = False):
+        super().__init__(parent, dark, "step", "loss")
+        self.set_title("Linear model: measured loss (solid) and predicted (dashed)")
+        self.set_axis_log("left", True)
+        self.measured, self.predicted = [], []
+        self.series = LossSeries()
+        self._bounds_predicted = None
+
+    def set_runs(self, learning_rates, colors) -> None:
+        for item in self.measured + self.predicted:
+            self.plotItem.removeItem(item)
+            self.legend.removeItem(item)
+        self.measured, self.predicted = [], []
+        for lr, color in zip(learning_rates, colors):
+            pred = pg.PlotDataItem(pen=_pen(color, 2.0, dashed=True))
+            meas = pg.PlotDataItem(pen=_pen(color, 4.0, alpha=140))
+            for item in (meas, pred):
+                item.setDownsampling(auto=True, method="peak")
+                item.setClipToView(True)
+                self.plotItem.addItem(item)
+            self.legend.addItem(meas, f"{lr_label(lr)} measured")
+            self.predicted.append(pred)
+            self.measured.append(meas)
+        self.series.reset(len(self.measured))
+        self._bounds_predicted = None
+
+    def set_predicted(self, curves) -> None:
+        curves = np.atleast_2d(np.asarray(curves, dtype=float))
+        logs = _log10(curves)
+        x = np.arange(curves.shape[1], dtype=float)
+        for k, item in enumerate(self.predicted):
+            if k < len(logs):
+                item.setData(x, logs[k])
+        finite = logs[np.isfinite(logs)]
+        starts = logs[:, 0][np.isfinite(logs[:, 0])]
+        self._bounds_predicted = (float(finite.min()), float(starts.max())) if starts.size else None
+        self._bound()
+
+    def set_measured(self, losses) -> None:
+        losses = np.atleast_2d(np.asarray(losses, dtype=float))
+        if losses.shape[0] != len(self.measured):
+            return
+        self.series.update(losses)
+        T = losses.shape[1]
+        x = np.arange(T, dtype=float)
+        for k, item in enumerate(self.measured):
+            item.setData(x, self.series.log[k, :T])
+        self._bound(T)
+
+    def _bound(self, T: int | None = None) -> None:
+        """From the lowest predicted loss (at most a dozen decades down) to two decades above the
+        start: a diverging run's curve leaves through the top instead of flattening the others."""
+        if self._bounds_predicted is None:
+            return
+        lo, start = self._bounds_predicted
+        hi = start + 2.0
+        lo = max(lo, start - 12.0)
+        n = max(len(self.predicted[0].xData) if self.predicted and self.predicted[0].xData is not None else 1,
+                T or 1)
+        self.view_box.bounds = [(0.0, float(max(n - 1, 1))), (lo - 0.2, hi)]
+        self._autorange()
+
+
+# -- the stability forecast ------------------------------------------------------------------------
+class ForecastPanel(QtWidgets.QWidget):
+    """λ_max, λ_min, η*, the best rate and the hard bound, and one row per run: its rate,
+    η·λ_max, the forecast from the start point and the live outcome beside it."""
+
+    COLUMNS = ("run", "η·λ_max", "forecast", "outcome")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.forecast = None
+        self.model_kind = "mlp"
+        self.title = _label("Stability forecast from the curvature at the initial parameters", bold=True)
+        self.values = _label(points=style.LABEL_PT)
+        self.values.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note = _label(points=style.TICK_PT - 1)
+        self.table = QtWidgets.QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.NoSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.setFont(style.font(style.TICK_PT))
+        self.table.setSizeAdjustPolicy(QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.table.setToolTip("η·λ_max of each run at the initial parameters and what it forecasts; "
+                              "the outcome column is what training actually does.")
+        self.rule = _label(REGIME_RULE, points=style.TICK_PT - 1)
+        self.status = _label()
+        self.status.setStyleSheet("color: palette(mid);")
+        self.error = _error_label()
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for w in (self.title, self.values, self.note, self.table, self.rule, self.status, self.error):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        self.setMinimumWidth(440)
+
+    def show_computing(self) -> None:
+        self.status.setText("computing the Hessian at the initial parameters…")
+        _show_error(self.error, "")
+
+    def show_error(self, message: str) -> None:
+        self.status.setText("")
+        _show_error(self.error, f"forecast: {message}")
+
+    def show(self, forecast=None, model_kind: str = "mlp", colors=None) -> None:
+        """Model -> view: a core.curvature.Forecast and the kind of model ("mlp" or "linear").
+
+        Without a forecast, QWidget.show()."""
+        if forecast is None:
+            super().show()
+            return
+        self.forecast, self.model_kind = forecast, model_kind
+        f = forecast
+        exact = model_kind == "linear"
+        self.status.setText("")
+        _show_error(self.error, "")
+        lines = [
+            f"λ_max = <b>{f.sharpness:.5g}</b> &nbsp;&nbsp; λ_min = <b>{f.lambda_min:.5g}</b> "
+            f"&nbsp;(largest and smallest Hessian eigenvalue)",
+            f"critical rate <b>η* = 2/λ_max = <span style='color:{CLIFF_COLOR}'>{f.critical_lr:.5g}</span></b>"
+            " — above it the steepest direction grows",
+            f"best constant rate <b>2/(λ_min + λ_max) = {f.best_lr:.5g}</b>"
+            + ("" if exact else " <small>(λ_min here: the smallest eigenvalue above 10⁻⁶·λ_max)</small>"),
+            "hard bound <b>η &lt; 1</b>: the output bias has ∂²L/∂b² = 2, so λ_max ≥ 2 everywhere — "
+            "no rate above 1 can converge",
+        ]
+        self.values.setText("<br>".join(lines))
+        if exact:
+            self.note.setText("The model without a hidden layer has a quadratic loss: its Hessian is the same "
+                              "everywhere, so <b>this forecast is exact</b> — every run does what its row says.")
+        else:
+            self.note.setText("<b>A forecast from the start point.</b> The network's curvature changes as it "
+                              "trains: a run above η* may still recover (a “catapult”) or its ReLU units may "
+                              "die, and a run below η* may later climb to the edge of stability (λ_max ≈ 2/η, "
+                              "on the left). The outcome column shows what actually happens.")
+        colors = colors or [style.run_color(k) for k in range(len(f.lrs))]
+        outcomes = [self.table.item(r, 3).text() if self.table.item(r, 3) else "" for r in range(self.table.rowCount())]
+        self.table.setRowCount(len(f.lrs))
+        for r, (lr, e, regime) in enumerate(zip(f.lrs, f.eta_lambda, f.regimes)):
+            _, _, color = REGIME_STYLE.get(regime, ("", "", "#808080"))
+            items = [QtWidgets.QTableWidgetItem(_swatch(colors[r % len(colors)]), lr_label(lr)),
+                     QtWidgets.QTableWidgetItem(f"{e:.4g}"),
+                     QtWidgets.QTableWidgetItem(regime_text(regime)),
+                     QtWidgets.QTableWidgetItem(outcomes[r] if r < len(outcomes) else "")]
+            items[2].setForeground(QtGui.QBrush(QtGui.QColor(color)))
+            items[2].setFont(style.font(style.TICK_PT, True))
+            for c, item in enumerate(items):
+                self.table.setItem(r, c, item)
+        self.table.resizeRowsToContents()
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Tall enough for every run (up to 8 rows; more scroll)."""
+        t = self.table
+        rows = min(t.rowCount(), 8)
+        h = t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(rows)) + 2 * t.frameWidth() + 2
+        t.setFixedHeight(h)
+
+    def set_outcomes(self, outcomes) -> None:
+        """The live outcome of every run, beside its forecast."""
+        for r, outcome in enumerate(outcomes):
+            if r >= self.table.rowCount():
+                break
+            item = self.table.item(r, 3)
+            if item is None:
+                item = QtWidgets.QTableWidgetItem()
+                self.table.setItem(r, 3, item)
+            text = style.outcome_text(outcome)
+            if item.text() != text:
+                item.setText(text)
+                item.setForeground(QtGui.QBrush(QtGui.QColor(style.outcome_style(outcome).color)))
+                item.setFont(style.font(style.TICK_PT, True))
+
+    def regimes(self) -> list[str]:
+        return [self.table.item(r, 2).text() for r in range(self.table.rowCount())]
+
+
+# -- the tab ---------------------------------------------------------------------------------------
+class CurvatureView(QtWidgets.QWidget):
+    """SharpnessPlot (with its log-axis switch) beside the ForecastPanel; for the linear model,
+    the predicted loss curves under the sharpness."""
+
+    def __init__(self, parent=None, dark: bool = False):
+        super().__init__(parent)
+        self.sharpness = SharpnessPlot(dark=dark)
+        self.predicted = PredictedLossPlot(dark=dark)
+        self.predicted.hide()
+        self.forecast = ForecastPanel()
+        self.log_y = QtWidgets.QCheckBox("log λ axis")
+        self.log_y.setChecked(True)
+        self.log_y.setToolTip("Show the sharpness on a logarithmic (checked) or linear axis.")
+        left = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.sharpness, 3)
+        lay.addWidget(self.log_y)
+        lay.addWidget(self.predicted, 2)
+        split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.forecast)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+        self.log_y.toggled.connect(self._on_log_y_toggled)
+
+    @Slot(bool)
+    def _on_log_y_toggled(self, on: bool) -> None:
+        self.sharpness.set_log_y(on)
