@@ -24,7 +24,8 @@ VIEWS = (
      "above the best run — the rate is too small. <b>Oscillating</b>: a thick zigzag band or a staircase — "
      "the loss goes up and down from one step to the next (every step is kept, so the band's envelope "
      "shows at any zoom). <b>Diverged</b>: the curve climbs above where it started, or shoots up and "
-     "stops with ✗ and “diverged at step k”. Hover to read a step's loss."),
+     "stops with ✗ and “diverged at step k”. A curve that ends with “loss = 0 from step k ↓” fitted "
+     "its data exactly: 0 lies below any log axis. Hover to read a step's loss."),
     ("Fitted function (Overlay, right)",
      "The data points and each run's current function in its colour; the faded lines are its last few "
      "fits. <b>Converging</b>: the curve settles onto the points. <b>Slow</b>: it creeps towards them. "

@@ -82,6 +82,36 @@ def test_diverged_run_is_marked_with_its_step(loss_plot):
     assert not loss_plot.markers[0].isVisible() and not loss_plot.labels[1].isVisible()
 
 
+def test_a_loss_of_exactly_zero_is_named_on_a_log_axis(loss_plot):
+    """The tutorial's single point is fitted exactly: from some step on the loss is 0.0, which a
+    log axis cannot show.  The curve's end says so (no ✗), and not on a linear axis."""
+    losses = healthy_losses()
+    losses[1, 61:] = 0.0
+    loss_plot.update_data(losses, 199, ("converging",) * 3, np.array([-1, -1, -1]))
+    label = loss_plot.labels[1]
+    assert label.isVisible() and "loss = 0 from step 61" in label.toPlainText()
+    assert label.pos().x() == 60 and not loss_plot.markers[1].isVisible()
+    assert not loss_plot.labels[0].isVisible() and not loss_plot.labels[2].isVisible()
+    loss_plot.set_log_y(False)
+    loss_plot.update_data(losses, 199, ("converging",) * 3, np.array([-1, -1, -1]))
+    assert not label.isVisible()
+
+
+def test_a_zero_loss_run_in_the_window_names_the_step_the_engine_reached_zero(qtbot, tmp_path):
+    """End to end on the worked example: the step in the label is the engine's first exact 0."""
+    from core.experiment import preset
+    exp = preset("tutorial").validated()
+    trainer = exp.trainer()
+    trainer.step(exp.steps)
+    first_zero = int(np.flatnonzero(trainer.loss_history()[0] == 0.0)[0])
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(800, 500)
+    plot.set_runs(exp.learning_rates, COLORS[:1])
+    plot.update_data(trainer.loss_history(), trainer.t, trainer.outcomes, trainer.diverged_steps())
+    assert f"loss = 0 from step {first_zero}" in plot.labels[0].toPlainText()
+
+
 def test_healthy_runs_are_judged_against_the_median_of_the_others():
     rng = np.random.default_rng(7)
     for _ in range(50):

@@ -106,8 +106,12 @@ class LossPlot(_ThemedPlot):
         costly = new_history or self.view_box.bounds != [x_bounds, bounds]
         self._set_bounds(x_bounds, bounds)
         ends = {}
-        for k in set(np.flatnonzero(ds >= 0)) | {k for k, m in self._marks.items() if m is not None}:
-            end = self._mark(int(k), ds[k], bounds, y[k])
+        # A loss of exactly 0 has no place on a log axis: its curve just stops.  Say so.
+        zero = self.log_y & (self.series.last > self.series.last_pos) & (self.series.last_pos >= 0)
+        marked = {k for k, m in self._marks.items() if m is not None}
+        for k in set(np.flatnonzero((ds >= 0) | zero)) | marked:
+            zero_from = int(self.series.last_pos[k]) + 1 if zero[k] else -1
+            end = self._mark(int(k), int(ds[k]), bounds, y[k], zero_from)
             if end is not None:
                 ends[int(k)] = end
         if ends:
@@ -141,13 +145,15 @@ class LossPlot(_ThemedPlot):
             self._x_end, self._x_changed_at = end, now
         return (0.0, float(np.log10(end))) if self.log_x else (0.0, end)
 
-    def _mark(self, k, dstep, bounds, y_view_row):
-        """End a diverged run's curve with an ✗ and 'diverged at step k' (kept inside the view).
+    def _mark(self, k, dstep, bounds, y_view_row, zero_from: int = -1):
+        """End a diverged run's curve with an ✗ and 'diverged at step k' (kept inside the view);
+        or, on a log axis, the curve of a run whose loss reached exactly 0 at step ``zero_from``
+        with 'loss 0 from step k' (no ✗).
 
-        Returns the step the marker sits at, or None if the run has not diverged."""
+        Returns the step the label sits at, or None if there is nothing to say."""
         marker, label = self.markers[k], self.labels[k]
         end = int((self.series.last_pos if self.log_y else self.series.last)[k])
-        if dstep < 0 or end < 0 or (self.log_x and end == 0) or not self.samples[k].isVisible():
+        if (dstep < 0 and zero_from < 0) or end < 0 or (self.log_x and end == 0) or not self.samples[k].isVisible():
             if self._marks.get(k) is not None:
                 marker.hide()
                 label.hide()
@@ -156,19 +162,24 @@ class LossPlot(_ThemedPlot):
         y, y_view = float(self._last[0][k, end]), float(y_view_row[end])
         top = bounds[1] if bounds else np.inf
         x_view = np.log10(end) if self.log_x else float(end)
-        shown = (x_view, min(y_view, top), f"diverged at step {dstep}" + (f"  (loss {y:.3g} ↑)" if y_view > top else ""))
+        if dstep >= 0:
+            text = f"diverged at step {dstep}" + (f"  (loss {y:.3g} ↑)" if y_view > top else "")
+        else:
+            text = f"loss = 0 from step {zero_from} ↓"         # below any log axis
+        shown = (x_view, min(y_view, top), text)
         if self._marks.get(k) != shown:
             self._marks[k] = shown
             marker.setPos(shown[0], shown[1])
             label.setText(shown[2])
             label.setPos(shown[0], shown[1])
-            marker.show()
+            marker.setVisible(bool(dstep >= 0))
             label.show()
         return end
 
     def _stack_labels(self, ends: dict, bounds) -> None:
         """Labels at about the same height go one under the other, not on top of each other; a
-        label whose marker is in the right part of the step axis goes to the marker's left."""
+        label whose marker is in the right part of the step axis goes to the marker's left, and one
+        in the lower half of the view above its marker (a loss of 0 ends at the bottom)."""
         x_bounds = self.view_box.bounds[0] or (0.0, 1.0)
         span = max(x_bounds[1] - x_bounds[0], 1e-12)
         width = max(self.view_box.width(), 1.0)
@@ -188,7 +199,8 @@ class LossPlot(_ThemedPlot):
             y = self.labels[k].pos().y()
             rank = sum(abs(p - y) <= near for p in placed)
             placed.append(y)
-            anchor = (side[k], -0.25 - 1.1 * rank)
+            under = bounds is None or y > (bounds[0] + bounds[1]) / 2      # the upper half: under its point
+            anchor = (side[k], -0.25 - 1.1 * rank if under else 1.25 + 1.1 * rank)
             if self.labels[k].anchor != pg.Point(anchor):
                 self.labels[k].setAnchor(anchor)
 

@@ -173,7 +173,7 @@ def format_number(v) -> str:
         return "—"
     if np.isinf(v):
         return "∞" if v > 0 else "−∞"
-    return f"{v:.6g}"
+    return f"{v + 0.0:.6g}"                     # + 0.0: −0.0 shows as 0
 
 
 def _fit_runs(K: int, losses, t: int, diverged_steps):
