@@ -45,6 +45,14 @@ def forecast_job(experiment, data, predicted_steps: int = PREDICTED_MAX_STEPS):
 
 
 # -- sharpness against step ------------------------------------------------------------------------
+def _see_through(color, alpha: int = 150) -> QtGui.QBrush:
+    """A label's background that lets a curve behind it show: the 2/η labels sit right where
+    a run at the edge of stability hovers."""
+    c = pg.mkColor(color)
+    c.setAlpha(alpha)
+    return pg.mkBrush(c)
+
+
 class SharpnessPlot(_Plot):
     """λ_max against step for every run in its colour, each with its dashed 2/η line.
 
@@ -86,7 +94,7 @@ class SharpnessPlot(_Plot):
             line = pg.InfiniteLine(angle=0, pen=_pen(color, 2, dashed=True), movable=False,
                                    label=f"2/η = {short(2 / lr)}", labelOpts={
                                        "position": 0.97, "color": color, "anchors": [(1, 1), (1, 1)],
-                                       "fill": pg.mkBrush(style.palette(self.dark)["panel"])})
+                                       "fill": _see_through(style.palette(self.dark)["panel"])})
             line.label.setFont(style.font(style.LABEL_PT - 1, bold=True))
             self.plotItem.addItem(line, ignoreBounds=True)
             label = self._text(color, anchor=(0, 0), bold=True)
@@ -169,7 +177,7 @@ class SharpnessPlot(_Plot):
             item.border = pg.mkPen(p["foreground"], width=0.5)
         self.placeholder.setColor(p["foreground"])
         for line in self.limits:
-            line.label.fill = pg.mkBrush(p["panel"])
+            line.label.fill = _see_through(p["panel"])
 
 
 class PredictedLossPlot(_Plot):
