@@ -29,7 +29,7 @@ drawing), ``items`` (shared pyqtgraph pieces), ``loss`` (LossPlot), ``fit`` (Fit
 from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, loss_bounds, nice_ceil,
                      off_chart, quantize_bounds, segments)
 from .layer import CurveLayer, draw_segments
-from .items import BoundedViewBox, LegendStrip, LogAxis, cache_axes, cache_text, cross_marker, set_view_bounds
+from .items import BoundedViewBox, LegendStrip, LogAxis, PixelLabel, cache_axes, cross_marker, set_view_bounds
 from .loss import LossPlot
 from .fit import FitCurves, FitPlot, trail_alpha
 from .multiples import SmallMultiples
@@ -39,7 +39,7 @@ __all__ = [
     "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "loss_bounds", "nice_ceil",
     "off_chart", "quantize_bounds", "segments",
     "CurveLayer", "draw_segments",
-    "BoundedViewBox", "LegendStrip", "LogAxis", "cache_axes", "cache_text", "cross_marker", "set_view_bounds",
+    "BoundedViewBox", "LegendStrip", "LogAxis", "PixelLabel", "cache_axes", "cross_marker", "set_view_bounds",
     "LossPlot",
     "FitCurves", "FitPlot", "trail_alpha",
     "SmallMultiples",

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 
 from core.report import lr_label
 from .. import style
-from .items import _ThemedPlot, _pen, _show_off_chart, cache_text, set_view_bounds
+from .items import PixelLabel, _ThemedPlot, _pen, _show_off_chart, set_view_bounds
 from .layer import draw_segments
 from .ranges import _median, _polyline, _row_ranges, fit_bounds, quantize_bounds, segments
 
@@ -151,9 +151,7 @@ class FitPlot(_ThemedPlot):
             sample = pg.PlotCurveItem(pen=_pen(color, FitCurves.FIT_WIDTH))    # the legend's line
             self.legend.addItem(sample, lr_label(lr))
             self.samples.append(sample)
-            label = pg.TextItem(color=color)            # "↓ lr=1: fit at y ≈ −19.2" when it left the view
-            label.setFont(style.font(style.LABEL_PT - 1, bold=True))
-            cache_text(label)
+            label = PixelLabel(color, style.font(style.LABEL_PT - 1, bold=True))   # "↓ lr=1: fit at y ≈ −19.2"
             label.hide()
             self.off_labels.append(self._add(label, bounds=False))
         self.curves.set_runs(self.colors, self.samples)

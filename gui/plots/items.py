@@ -155,6 +155,7 @@ class _ThemedPlot(_PaintMeter, pg.PlotWidget):
         self.plotItem.setLabel("left", ylabel)
         style.style_axes(self.plotItem, dark, style.TICK_PT, style.LABEL_PT)
         cache_axes(self.plotItem)
+        skip_empty(self.plotItem, self.plotItem.titleLabel)
         # A fixed width: otherwise each new set of tick labels resizes the view (and every frame
         # redraws from scratch while the axis settles).  Room for "10⁻¹⁰" or "−2500" and the title.
         self.plotItem.getAxis("left").setWidth(round(4.6 * style.font(style.TICK_PT).pointSizeF() + 20))
@@ -203,11 +204,56 @@ def cross_marker(color, radius: float = 7.0) -> QtWidgets.QGraphicsPathItem:
     return item
 
 
-def cache_text(item: pg.TextItem) -> None:
-    """Keep a label's text as a pixmap: repaints around it (new points every frame) then blit
-    it instead of laying out and drawing the text again.  (Only the text: the frame around it
-    is drawn by the TextItem itself, which does not tell its cache when the text changes.)"""
-    item.textItem.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+class PixelLabel(QtWidgets.QGraphicsRectItem):
+    """A text at a point of the plot, at a fixed size on screen, optionally in a box: what
+    ``pg.TextItem`` draws, made of plain Qt items.  A TextItem is a Python item: each repaint
+    near it calls its Python ``boundingRect``, ``paint`` and ``updateTransform`` (~4 calls a
+    frame each, and each call must take the GIL from the training thread); this one paints
+    in C++ alone.  ``anchor`` is TextItem's: (0, 0) puts the box's top-left corner at the
+    point, (1, 1) its bottom-right corner."""
+
+    PAD = 3                                   # px between the text and the box
+
+    def __init__(self, color, font: QtGui.QFont, anchor=(0, 0)):
+        super().__init__()
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.text_item = QtWidgets.QGraphicsSimpleTextItem(self)
+        self.text_item.setFont(font)
+        self.text_item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setColor(color)
+        self.set_frame(None, None)
+        self.anchor = pg.Point(*anchor)
+        self._place()
+
+    def setText(self, text: str) -> None:
+        if text != self.text_item.text():
+            self.text_item.setText(text)
+            self._place()
+
+    def toPlainText(self) -> str:
+        return self.text_item.text()
+
+    def setColor(self, color) -> None:
+        self.text_item.setBrush(pg.mkBrush(color))
+
+    def setAnchor(self, anchor) -> None:
+        self.anchor = pg.Point(*anchor)
+        self._place()
+
+    def set_frame(self, fill, border) -> None:
+        """The box's brush and pen (None: none)."""
+        self.setBrush(fill if fill is not None else QtGui.QBrush(QtCore.Qt.BrushStyle.NoBrush))
+        self.setPen(border if border is not None else QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+
+    def text_width(self) -> float:
+        return self.rect().width()
+
+    def _place(self) -> None:
+        text = self.text_item.boundingRect()
+        w, h = text.width() + 2 * self.PAD, text.height() + 2 * self.PAD
+        x, y = -self.anchor[0] * w, -self.anchor[1] * h
+        self.setRect(QtCore.QRectF(x, y, w, h))
+        self.text_item.setPos(x + self.PAD, y + self.PAD)
 
 
 def cache_axes(plot: pg.PlotItem) -> None:
@@ -215,6 +261,15 @@ def cache_axes(plot: pg.PlotItem) -> None:
     changes: a frame that draws new points then repaints the grid from the pixmap."""
     for name in ("left", "bottom"):
         plot.getAxis(name).setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def skip_empty(*items) -> None:
+    """Mark pyqtgraph containers that paint nothing themselves (a PlotItem, its title, a layout)
+    as having no contents: Qt then never calls their Python ``boundingRect`` while painting.
+    Each such call has to take the GIL from the training thread (see gui.worker), and a frame
+    made ~10 of them for these items alone.  Their children paint as before."""
+    for item in items:
+        item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
 
 def set_view_bounds(vb: BoundedViewBox, x, y) -> None:

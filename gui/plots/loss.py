@@ -8,7 +8,7 @@ import pyqtgraph as pg      # bound to PySide6: gui.plots imports .layer (PySide
 
 from core.report import lr_label
 from .. import style
-from .items import _ThemedPlot, _pen, cache_text, cross_marker
+from .items import PixelLabel, _ThemedPlot, _pen, cross_marker
 from .layer import CurveLayer
 from .ranges import LossSeries, _fit_runs, format_number, nice_ceil, quantize_bounds
 
@@ -65,9 +65,7 @@ class LossPlot(_ThemedPlot):
             self.legend.addItem(sample, lr_label(lr))
             self.samples.append(sample)
             marker = cross_marker(color)
-            label = pg.TextItem(color=color, anchor=(0, 0))
-            label.setFont(style.font(style.LABEL_PT, bold=True))
-            cache_text(label)
+            label = PixelLabel(color, style.font(style.LABEL_PT, bold=True))
             for item in (marker, label):
                 item.setZValue(50)
                 item.hide()
@@ -186,7 +184,7 @@ class LossPlot(_ThemedPlot):
         side = {}                 # the label's anchor: right of the marker, or left where there is more room,
         for k in ends:            # or moved in so that it ends at the view's edge
             x = (self._marks[k][0] - x_bounds[0]) / span * width
-            w = max(self.labels[k].textItem.boundingRect().width(), 1.0)
+            w = max(self.labels[k].text_width(), 1.0)
             side[k] = 1.05 if x + w > width and x > width - x else min(1.05, max(-0.05, (x + w + 6 - width) / w))
         key = (tuple(sorted(ends.items())), tuple(self._marks.get(k) for k in sorted(ends)),
                tuple(round(side[k], 2) for k in sorted(ends)), bounds)
@@ -242,10 +240,11 @@ class LossPlot(_ThemedPlot):
 
     def _style_texts(self) -> None:
         p = style.palette(self.dark)
-        for item in self.labels + [self.hover_label]:
-            item.fill = pg.mkBrush(p["panel"])
-            item.border = pg.mkPen(p["foreground"], width=0.5)
-            item.update()
+        for item in self.labels:
+            item.set_frame(pg.mkBrush(p["panel"]), pg.mkPen(p["foreground"], width=0.5))
+        self.hover_label.fill = pg.mkBrush(p["panel"])
+        self.hover_label.border = pg.mkPen(p["foreground"], width=0.5)
+        self.hover_label.update()
         self.hover_label.setColor(p["foreground"])
 
     # -- hover --------------------------------------------------------------------------

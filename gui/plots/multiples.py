@@ -9,7 +9,8 @@ import pyqtgraph as pg
 
 from core.report import lr_label
 from .. import style
-from .items import BoundedViewBox, LogAxis, _LayoutWidget, _pen, _show_off_chart, cache_axes, set_view_bounds
+from .items import (BoundedViewBox, LogAxis, PixelLabel, _LayoutWidget, _pen, _show_off_chart, cache_axes, set_view_bounds,
+                    skip_empty)
 from .layer import CurveLayer
 from .ranges import LossSeries, _fit_runs, _median, fit_bounds, healthy_runs, loss_bounds, off_chart, quantize_bounds
 
@@ -25,6 +26,7 @@ class _RunPanel:
         self.loss = layout.addPlot(row=row + 1, col=col, viewBox=BoundedViewBox(),
                                    axisItems={"left": LogAxis("left")})
         self.fit = layout.addPlot(row=row + 1, col=col + 1, viewBox=BoundedViewBox())
+        skip_empty(self.title, self.loss, self.loss.titleLabel, self.fit, self.fit.titleLabel)
         self.loss.getAxis("left").setLogMode(False, True)       # given log10 data (see LossPlot)
         self.loss.getAxis("left").setStyle(maxTextLevel=0)      # decades only: no crowded minor labels
         self.loss_curve = CurveLayer(width=1.5)
@@ -35,8 +37,7 @@ class _RunPanel:
         self.fit.addItem(self.points)
         self.fit_curve = pg.PlotCurveItem(pen=_pen(color, 2.0), skipFiniteCheck=False)
         self.fit.addItem(self.fit_curve, ignoreBounds=True)
-        self.off_chart = pg.TextItem(color=color)               # "↓ fit at y ≈ −2189" when it left the view
-        self.off_chart.setFont(style.font(style.SMALL_TICK_PT, bold=True))
+        self.off_chart = PixelLabel(color, style.font(style.SMALL_TICK_PT, bold=True))   # "↓ fit at y ≈ −2189"
         self.fit.addItem(self.off_chart, ignoreBounds=True)
         self.off_chart.hide()
         self._off = None
@@ -95,6 +96,7 @@ class SmallMultiples(QtWidgets.QWidget):
         super().__init__(parent)
         self.dark, self.columns = dark, int(columns)
         self.graphics = _LayoutWidget(self)
+        skip_empty(self.graphics.ci)
         self.graphics.setBackground(style.palette(dark)["background"])
         scroll = QtWidgets.QScrollArea(self)
         scroll.setWidgetResizable(True)
