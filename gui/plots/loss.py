@@ -44,8 +44,8 @@ class LossPlot(_ThemedPlot):
         self._generation = None
         self._x_end, self._x_changed_at = None, 0.0     # the step axis ends at _x_end (see _x_bounds)
         self._set_axes_log()
-        self.hover_label = pg.TextItem(anchor=(0, 1))
-        self.hover_label.setFont(style.font(style.LABEL_PT - 1))
+        self.hover_label = PixelLabel(style.palette(self.dark)["foreground"], style.font(style.LABEL_PT - 1),
+                                      anchor=(0, 1))
         self.hover_dot = pg.PlotDataItem(pen=None, symbol="o", symbolSize=10)
         for item in (self.hover_label, self.hover_dot):
             item.setZValue(100)
@@ -240,11 +240,8 @@ class LossPlot(_ThemedPlot):
 
     def _style_texts(self) -> None:
         p = style.palette(self.dark)
-        for item in self.labels:
+        for item in self.labels + [self.hover_label]:
             item.set_frame(pg.mkBrush(p["panel"]), pg.mkPen(p["foreground"], width=0.5))
-        self.hover_label.fill = pg.mkBrush(p["panel"])
-        self.hover_label.border = pg.mkPen(p["foreground"], width=0.5)
-        self.hover_label.update()
         self.hover_label.setColor(p["foreground"])
 
     # -- hover --------------------------------------------------------------------------
