@@ -112,6 +112,20 @@ def test_a_zero_loss_run_in_the_window_names_the_step_the_engine_reached_zero(qt
     assert f"loss = 0 from step {first_zero}" in plot.labels[0].toPlainText()
 
 
+@pytest.mark.parametrize("anchor", [(0, 0), (1, 1), (0.5, -1.1), (1.05, 0.25)])
+def test_pixel_label_puts_the_anchor_point_of_its_box_at_its_position(qtbot, anchor):
+    """TextItem's anchor: (0, 0) the box's top-left corner at the point, (1, 1) its bottom-right;
+    the text sits inside the box, and the box keeps its size on screen whatever the zoom."""
+    from gui.plots import PixelLabel
+    label = PixelLabel("#336699", style.font(style.LABEL_PT), anchor=anchor)
+    label.setText("diverged at step 12")
+    box, text = label.rect(), label.text_item.mapRectToParent(label.text_item.boundingRect())
+    assert box.width() > text.width() > 0 and box.contains(text)
+    corner = QtCore.QPointF(box.left() + anchor[0] * box.width(), box.top() + anchor[1] * box.height())
+    assert abs(corner.x()) < 1e-9 and abs(corner.y()) < 1e-9
+    assert label.flags() & label.GraphicsItemFlag.ItemIgnoresTransformations
+
+
 def test_healthy_runs_are_judged_against_the_median_of_the_others():
     rng = np.random.default_rng(7)
     for _ in range(50):
