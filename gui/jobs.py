@@ -84,7 +84,21 @@ class _JobWorker(QObject):
             self.done.emit(job, result)
 
 
-def _stop_thread(thread: QThread, worker: _JobWorker, *_) -> None:
+def start_thread(worker: QObject, name: str) -> QThread:
+    """Move ``worker`` to a new, started thread called ``name``; the worker is deleted when
+    the thread ends.  The worker reads ``cancel_upto`` between pieces of work (see stop_thread)."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.finished.connect(worker.deleteLater)
+    thread.start()
+    return thread
+
+
+def stop_thread(thread: QThread, worker: QObject, *_) -> None:
+    """Cancel whatever the worker has queued, end its event loop and wait for it (safe when
+    either is already gone).  Every worker thread is stopped this way before its QThread is
+    dropped: never "QThread: Destroyed while thread is still running"."""
     try:
         worker.cancel_upto = 1 << 62
     except RuntimeError:                                   # the worker is already gone
@@ -107,18 +121,14 @@ class JobRunner(QObject):
 
     def __init__(self, parent=None, name: str = "lrlab-job"):
         super().__init__(parent)
-        self._thread = QThread()
-        self._thread.setObjectName(name)
         self._worker = _JobWorker()
-        self._worker.moveToThread(self._thread)
+        self._thread = start_thread(self._worker, name)
         self.submitted.connect(self._worker._on_runner_submitted, Qt.QueuedConnection)
         self._worker.done.connect(self._on_worker_done, Qt.QueuedConnection)
         self._worker.part.connect(self._on_worker_part, Qt.QueuedConnection)
         self._worker.error.connect(self._on_worker_error, Qt.QueuedConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
-        self._finalizer = weakref.finalize(self, _stop_thread, self._thread, self._worker)
-        self.destroyed.connect(partial(_stop_thread, self._thread, self._worker))
+        self._finalizer = weakref.finalize(self, stop_thread, self._thread, self._worker)
+        self.destroyed.connect(partial(stop_thread, self._thread, self._worker))
         self._latest = 0
         self._busy = False
         self._closed = False

@@ -51,7 +51,9 @@ import weakref
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from .jobs import start_thread, stop_thread
 
 FULL_SPEED = 0                 # speed value: as fast as the machine goes
 FRAME_MS = 33                  # ~30 repaints a second at most
@@ -129,16 +131,6 @@ class TrainWorker(QObject):
         return recent
 
 
-def _stop_thread(thread: QThread, worker: TrainWorker) -> None:
-    """Cancel whatever the worker has queued, end its event loop and wait for it."""
-    try:
-        worker.cancel_upto = 1 << 62
-    except RuntimeError:                        # the worker was already deleted
-        pass
-    thread.quit()
-    thread.wait()
-
-
 class TrainingController(QObject):
     """GUI-thread side of the training: state, pacing, the losses so far, repaint ticks.
 
@@ -155,18 +147,14 @@ class TrainingController(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._thread = QThread()
-        self._thread.setObjectName("lrlab-training")
         self._worker = TrainWorker()
-        self._worker.moveToThread(self._thread)
+        self._thread = start_thread(self._worker, "lrlab-training")
         self.trainer_sent.connect(self._worker._on_controller_trainer_sent, Qt.QueuedConnection)
         self.step_requested.connect(self._worker._on_controller_step_requested, Qt.QueuedConnection)
         self._worker.progressed.connect(self._on_worker_progressed, Qt.QueuedConnection)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
         # If the controller is dropped without shutdown() (its window deleted unclosed),
         # stop the thread before the QThread object goes: never "Destroyed while running".
-        self._finalizer = weakref.finalize(self, _stop_thread, self._thread, self._worker)
+        self._finalizer = weakref.finalize(self, stop_thread, self._thread, self._worker)
 
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.PreciseTimer)
