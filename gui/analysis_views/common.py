@@ -47,15 +47,6 @@ def _log10(a) -> np.ndarray:
     return out
 
 
-def _pen(color, width=2.0, dashed=False, dotted=False, alpha=255):
-    c = QtGui.QColor(color)
-    c.setAlpha(int(alpha))
-    s = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.DotLine if dotted else Qt.PenStyle.SolidLine
-    pen = pg.mkPen(c, width=width, style=s)
-    pen.setCosmetic(True)
-    return pen
-
-
 def _swatch(color: str, size: int = 14) -> QtGui.QIcon:
     pix = QtGui.QPixmap(size, size)
     pix.fill(QtGui.QColor(color))

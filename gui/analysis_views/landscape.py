@@ -17,7 +17,8 @@ from core.report import lr_label
 from core.trajectory import trajectory
 
 from .. import style
-from .common import _edges, _Field, _ImagePlot, _JobView, _label, _log10, _pen, _swatch
+from .common import _edges, _Field, _ImagePlot, _JobView, _label, _log10, _swatch
+from ..plots.items import _pen
 
 LANDSCAPE_GRID = 60
 LANDSCAPE_STEPS = 200             # default length of a landscape's trajectory

@@ -29,10 +29,12 @@ class BoundedViewBox(pg.ViewBox):
         return b
 
 
-def _pen(color, width=2.0, alpha=255, dashed=False):
+def _pen(color, width=2.0, alpha=255, dashed=False, dotted=False):
+    """A cosmetic pen (its width in pixels whatever the zoom), solid, dashed or dotted."""
     c = QtGui.QColor(color)
     c.setAlpha(int(alpha))
-    return pg.mkPen(c, width=width, style=QtCore.Qt.PenStyle.DashLine if dashed else QtCore.Qt.PenStyle.SolidLine)
+    Style = QtCore.Qt.PenStyle
+    return pg.mkPen(c, width=width, style=Style.DashLine if dashed else Style.DotLine if dotted else Style.SolidLine)
 
 
 class LogAxis(pg.AxisItem):
