@@ -33,7 +33,7 @@ from .items import BoundedViewBox, LegendStrip, LogAxis, PixelLabel, cache_axes,
 from .loss import LossPlot
 from .fit import FitCurves, FitPlot, trail_alpha
 from .multiples import SmallMultiples
-from .params import CHAIN_RULE, ParamPanel, param_names
+from .params import CHAIN_RULE, ParamPanel
 
 __all__ = [
     "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "loss_bounds", "nice_ceil",
@@ -43,5 +43,5 @@ __all__ = [
     "LossPlot",
     "FitCurves", "FitPlot", "trail_alpha",
     "SmallMultiples",
-    "CHAIN_RULE", "ParamPanel", "param_names",
+    "CHAIN_RULE", "ParamPanel",
 ]

@@ -4,19 +4,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from core.network import PARAM_NAMES, unpack
+from core.models import ModelSpec
 from core.report import lr_label
 from .. import style
 from .ranges import format_number
-
-
-def param_names(hidden: int) -> list[str]:
-    """w1[0] … w1[H−1], b1[0] …, w2[0] …, b2 — in the layout of θ."""
-    index = unpack(np.arange(3 * hidden + 1), hidden)
-    names = []
-    for name, part in zip(PARAM_NAMES, index):
-        names += [name] if np.ndim(part) == 0 else [f"{name}[{i}]" for i in range(np.size(part))]
-    return names
 
 
 CHAIN_RULE = (("z1", "z1 = w1·x + b1"), ("a1", "a1 = σ(z1)"), ("y_pred", "y_pred = w2·a1 + b2"),
@@ -90,7 +81,8 @@ class ParamPanel(QtWidgets.QWidget):
         with np.errstate(all="ignore"):
             ratio = np.abs(delta) / np.abs(theta)
         self.title.setText(f"Parameters of {lr_label(lr)}")
-        _fill(self.table, names or param_names(int(hidden)), zip(theta, grad, delta, ratio))
+        names = names or ModelSpec("mlp", int(hidden)).param_names
+        _fill(self.table, names, zip(theta, grad, delta, ratio))
 
     def show_chain_rule(self, step) -> None:
         visible = step is not None
