@@ -385,14 +385,17 @@ class MainWindow(QMainWindow):
         self.error_box = box
 
     def export_loss_png(self, path, width: int | None = None) -> bool:
-        from .render import export_png
-        self._draw_overlay()
-        return self._guard(path, export_png, self.loss_plot, path, width, flag="Export loss curves PNG")
+        self._draw_overlay(fits=False)
+        return self._export_png(self.loss_plot, path, width, "Export loss curves PNG")
 
     def export_fit_png(self, path, width: int | None = None) -> bool:
+        if self.controller.progress is not None:
+            self._draw_fits()
+        return self._export_png(self.fit_plot, path, width, "Export fit PNG")
+
+    def _export_png(self, view, path, width, flag: str) -> bool:
         from .render import export_png
-        self._draw_overlay()
-        return self._guard(path, export_png, self.fit_plot, path, width, flag="Export fit PNG")
+        return self._guard(path, export_png, view, path, width, flag=flag)
 
     def export_csv(self, path) -> bool:
         return self._guard(path, write_csv, path, self.controller.learning_rates, self.controller.losses(),
@@ -665,19 +668,20 @@ class MainWindow(QMainWindow):
         if path:
             self.save_experiment(path)
 
+    def _ask_png(self, title: str, name: str, export) -> None:
+        """Ask for a PNG path and its width, then ``export(path, width)``."""
+        path = self._save_path(title, name, "PNG images (*.png)")
+        width = self._width(title) if path else None
+        if path and width:
+            export(path, width)
+
     @Slot()
     def _on_export_png_action_triggered(self) -> None:
-        path = self._save_path("Export loss curves PNG", "loss-curves.png", "PNG images (*.png)")
-        width = self._width("Export loss curves PNG") if path else None
-        if path and width:
-            self.export_loss_png(path, width)
+        self._ask_png("Export loss curves PNG", "loss-curves.png", self.export_loss_png)
 
     @Slot()
     def _on_export_fit_action_triggered(self) -> None:
-        path = self._save_path("Export fit PNG", "fit.png", "PNG images (*.png)")
-        width = self._width("Export fit PNG") if path else None
-        if path and width:
-            self.export_fit_png(path, width)
+        self._ask_png("Export fit PNG", "fit.png", self.export_fit_png)
 
     @Slot()
     def _on_export_csv_action_triggered(self) -> None:
@@ -701,9 +705,6 @@ class MainWindow(QMainWindow):
     @Slot(float)
     def _on_analysis_add_rate(self, lr: float) -> None:
         exp = self.experiment
-        if len(exp.learning_rates) >= MAX_RUNS:
-            self.show_error("Run not added", f"at most {MAX_RUNS} runs; remove one first")
-            return
         self._load_changed(exp, learning_rates=exp.learning_rates + (lr,))
 
     @Slot(float, str, int)
@@ -711,12 +712,13 @@ class MainWindow(QMainWindow):
         """A phase-diagram cell: its rate as a run, with its width or seed (seeded parameters, as there)."""
         exp = self.experiment
         rates = exp.learning_rates if lr in exp.learning_rates else exp.learning_rates + (lr,)
-        if len(rates) > MAX_RUNS:
-            self.show_error("Run not added", f"at most {MAX_RUNS} runs; remove one first")
-            return
         self._load_changed(exp, learning_rates=rates, init=None, **{row_name: value})
 
     def _load_changed(self, exp, **changes) -> None:
+        """Load ``exp`` with ``changes`` (a run added from the analysis views), or say why not."""
+        if len(changes.get("learning_rates", ())) > MAX_RUNS:
+            self.show_error("Run not added", f"at most {MAX_RUNS} runs; remove one first")
+            return
         try:
             changed = replace(exp, **changes).validated()
         except ConfigError as e:

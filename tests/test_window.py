@@ -169,6 +169,23 @@ def test_sixteen_runs_fit_in_the_loss_plot(qtbot, window):
     assert len(legend.items) == 16
 
 
+def test_the_analysis_views_cannot_add_a_seventeenth_run(qtbot, window):
+    """Adding a rate from the range test or the phase diagram obeys the run list's limit: a
+    visible message, and the experiment stays as it was; an existing rate is not a new run."""
+    from gui.runs import MAX_RUNS
+    rates = tuple(np.geomspace(0.01, 3, MAX_RUNS).round(4))
+    window.load_experiment(replace(SMALL, learning_rates=rates))
+    window.analysis.add_rate.emit(0.5)
+    assert window.experiment.learning_rates == rates and f"at most {MAX_RUNS} runs" in window.last_error
+    window.last_error = None
+    window.analysis.add_run.emit(0.7, "hidden", 4)
+    assert window.experiment.learning_rates == rates and f"at most {MAX_RUNS} runs" in window.last_error
+    window.last_error = None
+    window.analysis.add_run.emit(rates[3], "hidden", 4)                 # already a run: only the width changes
+    assert window.experiment.learning_rates == rates and window.experiment.hidden == 4
+    assert window.last_error is None
+
+
 # -- presets and settings --------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_each_preset_loads_in_one_click_and_trains_to_the_end(qtbot, window, name):
