@@ -26,7 +26,8 @@ from core.errors import ConfigError
 from core.experiment import MAX_HIDDEN, PRESETS, Experiment
 from core.models import MODELS
 
-from .runs import ERROR_STYLE, FIELD_ERROR_STYLE, CoreValidator, RunList
+from .runs import CoreValidator, RunList
+from .style import ERROR_STYLE, FIELD_ERROR_STYLE
 from .worker import FULL_SPEED
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, FULL_SPEED)

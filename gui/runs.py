@@ -29,13 +29,11 @@ from core.outcomes import DIVERGED, NOT_STARTED
 from core.report import lr_label
 
 from . import style
+from .style import CLIFF_COLOR, ERROR_STYLE, FIELD_ERROR_STYLE
 
 LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
 LOG_MIN_DECADE, LOG_MAX_DECADE = -5, 1        # the slider spans 1e-5 … 10
 MAX_RUNS = 16
-ERROR_STYLE = "color: #C0392B;"
-FIELD_ERROR_STYLE = "QLineEdit { border: 2px solid #C0392B; }"
-CLIFF_COLOR = "#C0392B"            # η* on the slider, as in the analysis views
 BOUND_COLOR = "#505050"            # η = 1
 SLIDER_TIP = "Drag to set the selected run's learning rate on a log scale, 1e-5 to 10 (a tick per decade)."
 

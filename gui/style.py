@@ -22,6 +22,10 @@ RUN_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00",
 LIGHT = {"background": "#FFFFFF", "foreground": "#202020", "grid": 60, "panel": (255, 255, 255, 215)}
 DARK = {"background": "#1E1E1E", "foreground": "#E6E6E6", "grid": 80, "panel": (30, 30, 30, 215)}
 
+CLIFF_COLOR = "#C0392B"                # η* = 2/λ_max, where the steepest direction starts to grow
+ERROR_STYLE = f"color: {CLIFF_COLOR};"   # a rejected value's message
+FIELD_ERROR_STYLE = f"QLineEdit {{ border: 2px solid {CLIFF_COLOR}; }}"   # the field holding it
+
 TICK_PT = 12           # axis tick labels
 LABEL_PT = 13          # axis titles and legend
 TITLE_PT = 14          # plot titles

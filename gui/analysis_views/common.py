@@ -13,13 +13,10 @@ import pyqtgraph as pg
 from core.errors import ConfigError
 
 from .. import style
-from ..style import no_si_prefix
+from ..style import ERROR_STYLE, FIELD_ERROR_STYLE, no_si_prefix
 from ..jobs import JobRunner
 from ..plots import BoundedViewBox, LegendStrip, LogAxis
 
-CLIFF_COLOR = "#C0392B"           # η*: where the steepest direction starts to grow
-ERROR_STYLE = "color: #C0392B;"
-FIELD_ERROR_STYLE = "QLineEdit { border: 2px solid #C0392B; }"
 COLORMAP = "viridis"
 
 

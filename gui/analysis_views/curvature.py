@@ -13,7 +13,8 @@ from core.report import lr_label
 
 from .. import style
 from ..plots import LossSeries
-from .common import CLIFF_COLOR, _Plot, _error_label, _label, _log10, _show_error, _swatch, short
+from .common import _Plot, _error_label, _label, _log10, _show_error, _swatch, short
+from ..style import CLIFF_COLOR
 from ..plots.items import _pen
 
 REGIME_STYLE = {

@@ -16,7 +16,8 @@ from core.experiment import _integer, _number
 from core.range_test import BETA, STOP_FACTOR, range_test
 
 from .. import style
-from .common import CLIFF_COLOR, _Field, _JobView, _Plot, _label, _log10, rounded, short
+from .common import _Field, _JobView, _Plot, _label, _log10, rounded, short
+from ..style import CLIFF_COLOR
 from ..plots.items import _pen
 
 BOUND_COLOR = "#7F7F7F"           # η = 1: no rate above converges
