@@ -279,9 +279,6 @@ class ControlPanel(QWidget):
         self._propose(candidate)
 
     # -- model -> view --------------------------------------------------------------------
-    def experiment(self) -> Experiment:
-        return self._exp
-
     def set_experiment(self, exp: Experiment) -> None:
         """Show ``exp`` in every field (no signals)."""
         self._exp = exp

@@ -204,9 +204,6 @@ class LogRateEditor(QWidget):
         self.field.editingFinished.connect(self._on_field_editing_finished)
         self.set_value(self._value)
 
-    def value(self) -> float:
-        return self._value
-
     def set_value(self, lr: float) -> None:
         """Model -> view: show ``lr`` (no signal)."""
         self._value = float(lr)
