@@ -16,8 +16,7 @@ import time
 _IMPORTED = time.perf_counter()            # for the first-paint record
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from PySide6.QtCore import (QBuffer, QByteArray, QIODevice, QObject, QTimer, Slot,  # noqa: E402
-                            qInstallMessageHandler)
+from PySide6.QtCore import QObject, QTimer, Slot, qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core.errors import ConfigError  # noqa: E402
@@ -192,20 +191,13 @@ class Screenshot(QObject):
         window.fit_plot.clear_trail()          # a still picture: the end state, not the last frames' fits
         QApplication.processEvents()
         try:
-            write_atomic(self.path, self._png(window.grab().toImage()), "--screenshot", mode="wb")
+            from .render import png_bytes                 # (pyqtgraph is loaded by now: the plots are drawn)
+            payload = png_bytes(window.grab().toImage(),
+                                f"--screenshot {self.path}: the window could not be encoded as PNG")
+            write_atomic(self.path, lambda fh: fh.write(payload), "--screenshot", mode="wb")
         except ConfigError as e:
             self.error = str(e)
             print(f"lrlab: error: {e}", file=sys.stderr)
         window.close()
         QApplication.instance().exit(0 if self.error is None else 2)
 
-    def _png(self, image):
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.WriteOnly)
-        ok = image.save(buf, "PNG")
-        buf.close()
-        if not ok:
-            raise ConfigError(f"--screenshot {self.path}: the window could not be encoded as PNG")
-        payload = bytes(data.data())
-        return lambda fh: fh.write(payload)

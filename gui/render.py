@@ -52,14 +52,16 @@ def _lay_out(target) -> None:
         target.grab()                                  # one paint: text items place themselves
 
 
-def _png_bytes(image) -> bytes:
+def png_bytes(image, failure: str = "PNG: the image could not be encoded") -> bytes:
+    """A QImage as PNG bytes (written by the caller with core.report.write_atomic); ConfigError
+    with ``failure`` if Qt cannot encode it."""
     data = QtCore.QByteArray()
     buf = QtCore.QBuffer(data)
     buf.open(QtCore.QIODevice.OpenModeFlag.WriteOnly)
     ok = image.save(buf, "PNG")
     buf.close()
     if not ok:
-        raise ConfigError("PNG: the image could not be encoded")
+        raise ConfigError(failure)
     return bytes(data.data())
 
 
@@ -77,7 +79,7 @@ def export_png(target, path, width=None, flag: str = "PNG") -> None:
     image = exporter.export(toBytes=True)
     if image is None or image.isNull():
         raise ConfigError(f"{flag} {path}: the image could not be rendered")
-    data = _png_bytes(image)
+    data = png_bytes(image)
     write_atomic(path, lambda fh: fh.write(data), flag, mode="wb")
 
 
