@@ -126,6 +126,14 @@ def test_pixel_label_puts_the_anchor_point_of_its_box_at_its_position(qtbot, anc
     assert label.flags() & label.GraphicsItemFlag.ItemIgnoresTransformations
 
 
+def test_off_chart_says_where_each_fit_went():
+    from gui.plots.ranges import clip_far, off_chart
+    fits = np.array([[5.0, 6.0], [-9.0, -3.0], [-1.0, 8.0], [np.nan, np.nan], [0.5, np.nan]])
+    np.testing.assert_array_equal(off_chart(fits, (0.0, 4.0)), [1, -1, 0, 0, 0])
+    assert off_chart(fits[0], (0.0, 4.0)).tolist() == [1] and off_chart(fits, None).tolist() == [0] * 5
+    np.testing.assert_array_equal(clip_far([1e300, -1e300, 2.0, np.nan], (0.0, 1.0)), [1001.0, -1000.0, 2.0, np.nan])
+
+
 def test_healthy_runs_are_judged_against_the_median_of_the_others():
     rng = np.random.default_rng(7)
     for _ in range(50):

@@ -7,9 +7,9 @@ import pyqtgraph as pg
 
 from core.report import lr_label
 from .. import style
-from .items import PixelLabel, _ThemedPlot, _pen, _show_off_chart, set_view_bounds
+from .items import PixelLabel, _ThemedPlot, _pen, _show_off_chart, set_view_bounds, within_quarter_pixel
 from .layer import draw_segments
-from .ranges import _median, _polyline, _row_ranges, fit_bounds, quantize_bounds, segments
+from .ranges import _median, _polyline, clip_far, fit_bounds, off_chart, quantize_bounds, segments
 
 TRAIL = 6                 # faded previous fits per run in FitPlot
 
@@ -168,41 +168,27 @@ class FitPlot(_ThemedPlot):
         y_grid = np.atleast_2d(np.asarray(y_grid, dtype=float))[:len(self.samples)]
         K = len(self.samples)
         stopped = np.zeros(K, bool) if stopped is None else np.asarray(stopped, bool)[:K]
+        far = fit_bounds(self._y_data, np.empty(0))          # what is far off: from the data alone
         if trail is not None:
             trail = np.asarray(trail, dtype=float)[:self.trail_length, :K]
-            trail = self._displayable(trail) if trail.size else None
+            trail = clip_far(trail, far) if trail.size else None
+        shown = clip_far(y_grid, far)
         x_old, y_old = self.curves.x, self.curves.y
         moved = (trail is not None or self.curves.trail.size or x_old.shape != x_grid.shape
                  or y_old.shape != y_grid.shape or not np.array_equal(x_old, x_grid)
-                 or not np.array_equal(self.curves.stopped, stopped) or self._moved(y_old, y_grid))
+                 or not np.array_equal(self.curves.stopped, stopped)
+                 or not within_quarter_pixel(self.view_box, y_old, shown))
         self._raw = y_grid                       # the real values, for the range and the off-chart labels
         self._x_grid = x_grid
         if moved:
-            self.curves.set_data(x_grid, self._displayable(y_grid), stopped.copy(), trail)
+            self.curves.set_data(x_grid, shown, stopped.copy(), trail)
         self._set_stopped(stopped)
         self._update_bounds()
-
-    def _moved(self, old, new) -> bool:
-        """True if a fit moved by a quarter pixel or more since it was drawn."""
-        vb = self.view_box
-        tol = 0.25 * abs(vb.viewPixelSize()[1]) if vb.width() > 0 and vb.height() > 0 else 0.0
-        with np.errstate(all="ignore"):
-            d = np.abs(self._displayable(new) - old)
-        return bool(not np.all((d <= tol) | (np.isnan(d) & np.isnan(old))))
 
     def clear_trail(self) -> None:
         c = self.curves
         if c.trail.size:
             c.set_data(c.x, c.y, c.stopped, None)
-
-    def _displayable(self, y):
-        """Clip absurd values far outside the view (Qt paints 1e300 badly); nothing visible changes."""
-        b = fit_bounds(self._y_data, np.empty(0))
-        if b is None:
-            return y.copy()
-        span = max(b[1] - b[0], 1e-12)
-        with np.errstate(invalid="ignore"):
-            return np.clip(y, b[0] - 1e3 * span, b[1] + 1e3 * span)
 
     def _set_stopped(self, stopped) -> None:
         if self._stopped is not None and np.array_equal(stopped, self._stopped):
@@ -219,10 +205,8 @@ class FitPlot(_ThemedPlot):
         ranks = {1: 0, -1: 0}
         sides = np.zeros(len(self.off_labels), int)
         if bounds is not None and x_grid.size and len(fits):
-            lo, hi = _row_ranges(fits, False)                     # every run at once (see off_chart)
-            n = min(len(sides), len(lo))
-            sides[:n] = np.where(~np.isfinite(lo[:n]), 0,
-                                 np.where(lo[:n] > bounds[1], 1, np.where(hi[:n] < bounds[0], -1, 0)))
+            n = min(len(sides), len(fits))
+            sides[:n] = off_chart(fits[:n], bounds)
         for k, label in enumerate(self.off_labels):
             side = int(sides[k])
             if side and not self.samples[k].isVisible():

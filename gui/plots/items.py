@@ -274,6 +274,14 @@ def skip_empty(*items) -> None:
         item.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
 
 
+def within_quarter_pixel(vb: pg.ViewBox, old, new) -> bool:
+    """True if curve values ``new`` are those drawn (``old``, same shape) give or take a quarter
+    of a pixel of ``vb``'s y axis: then redrawing would change nothing on screen."""
+    tol = 0.25 * abs(vb.viewPixelSize()[1]) if vb.width() > 0 and vb.height() > 0 else 0.0
+    with np.errstate(all="ignore"):
+        return bool(np.all((np.abs(new - old) <= tol) | (np.isnan(old) & np.isnan(new))))
+
+
 def set_view_bounds(vb: BoundedViewBox, x, y) -> None:
     """Give the auto-range its x and y bounds (view coordinates); re-range only if they changed."""
     if vb.bounds != [x, y]:

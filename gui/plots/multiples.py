@@ -10,9 +10,10 @@ import pyqtgraph as pg
 from core.report import lr_label
 from .. import style
 from .items import (BoundedViewBox, LogAxis, PixelLabel, _LayoutWidget, _pen, _show_off_chart, cache_axes, set_view_bounds,
-                    skip_empty)
+                    skip_empty, within_quarter_pixel)
 from .layer import CurveLayer
-from .ranges import LossSeries, _fit_runs, _median, fit_bounds, healthy_runs, loss_bounds, off_chart, quantize_bounds
+from .ranges import (LossSeries, _fit_runs, _median, clip_far, fit_bounds, healthy_runs, loss_bounds, off_chart,
+                     quantize_bounds)
 
 
 class _RunPanel:
@@ -65,16 +66,12 @@ class _RunPanel:
         bounds = quantize_bounds(fit_bounds(y_data, fit, margin=self.FIT_MARGIN), False)
         set_view_bounds(self.fit.vb, (float(x_grid[0]), float(x_grid[-1])) if x_grid.size > 1 else None, bounds)
         x_old, y_old = self.fit_curve.getData()
-        vb = self.fit.vb
-        tol = 0.25 * abs(vb.viewPixelSize()[1]) if vb.width() > 0 and vb.height() > 0 else 0.0
-        with np.errstate(all="ignore"):
-            shown = np.clip(fit, bounds[0] - 1e3 * (bounds[1] - bounds[0]),
-                            bounds[1] + 1e3 * (bounds[1] - bounds[0])) if bounds else fit
-            same = (y_old is not None and y_old.shape == shown.shape and np.array_equal(x_old, x_grid)
-                    and bool(np.all((np.abs(y_old - shown) <= tol) | (np.isnan(y_old) & np.isnan(shown)))))
+        shown = clip_far(fit, bounds)
+        same = (y_old is not None and y_old.shape == shown.shape and np.array_equal(x_old, x_grid)
+                and within_quarter_pixel(self.fit.vb, y_old, shown))
         if not same:
             self.fit_curve.setData(x_grid, shown)
-        off = (off_chart(fit, bounds), 0, f"fit at y ≈ {_median(fit):.3g}", float(np.mean(x_grid[[0, -1]])), bounds)
+        off = (int(off_chart(fit, bounds)[0]), 0, f"fit at y ≈ {_median(fit):.3g}", float(np.mean(x_grid[[0, -1]])), bounds)
         if off != self._off:
             self._off = off
             _show_off_chart(self.off_chart, *off)

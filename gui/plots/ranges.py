@@ -159,12 +159,26 @@ def fit_bounds(y_data, y_fits, margin: float = FIT_MARGIN):
     return _pad(lo2, hi2, False)
 
 
-def off_chart(fit, bounds) -> int:
-    """+1 if all of a fit lies above ``bounds``, −1 if all below, 0 if some of it shows."""
-    lo, hi = _row_ranges(fit, False)
-    if bounds is None or not np.isfinite(lo[0]):
-        return 0
-    return 1 if lo[0] > bounds[1] else -1 if hi[0] < bounds[0] else 0
+def off_chart(fits, bounds) -> np.ndarray:
+    """For each fit (a row of ``fits``, or one 1-D fit): +1 if all of it lies above ``bounds``,
+    −1 if all below, 0 if some of it shows (or it has no finite value, or there are no bounds)."""
+    lo, hi = _row_ranges(fits, False)
+    if bounds is None:
+        return np.zeros(lo.size, int)
+    return np.where(~np.isfinite(lo), 0, np.where(lo > bounds[1], 1, np.where(hi < bounds[0], -1, 0)))
+
+
+FAR_SPANS = 1e3           # a fit value further than this many spans outside the view is drawn at that distance
+
+
+def clip_far(y, bounds) -> np.ndarray:
+    """``y`` clipped to FAR_SPANS spans of ``bounds`` (lo, hi) beyond them, a new array: Qt paints
+    1e300 badly, and nothing visible changes."""
+    if bounds is None:
+        return np.array(y, dtype=float)
+    span = max(bounds[1] - bounds[0], 1e-12)
+    with np.errstate(invalid="ignore"):
+        return np.clip(y, bounds[0] - FAR_SPANS * span, bounds[1] + FAR_SPANS * span)
 
 
 def format_number(v) -> str:
