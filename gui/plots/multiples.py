@@ -1,7 +1,6 @@
 """SmallMultiples: one panel per run (its loss | its fit), two runs to a row."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from PySide6 import QtGui, QtWidgets
@@ -13,7 +12,7 @@ from .items import (BoundedViewBox, LogAxis, PixelLabel, _LayoutWidget, _pen, _s
                     skip_empty, within_quarter_pixel)
 from .layer import CurveLayer
 from .ranges import (LossSeries, _fit_runs, _median, clip_far, fit_bounds, healthy_runs, loss_bounds, off_chart,
-                     quantize_bounds)
+                     nice_ceil, quantize_bounds)
 
 
 class _RunPanel:
@@ -177,8 +176,7 @@ class SmallMultiples(QtWidgets.QWidget):
         last = T - 1
         if new_history or self._x_end is None or last > self._x_end or (
                 budget is not None and self._x_end > budget >= last):
-            e = 10.0 ** math.floor(math.log10(max(last, 1)))
-            end = next(m * e for m in (1, 2, 5, 10) if m * e >= last)
+            end = nice_ceil(last, (1, 2, 5, 10))
             self._x_end = float(min(end, budget) if budget is not None and budget >= last else end)
         return 0.0, self._x_end
 

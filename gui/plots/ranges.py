@@ -208,13 +208,14 @@ def _fit_runs(K: int, losses, t: int, diverged_steps):
 
 
 # -- drawing only what the screen shows (pure numpy) ----------------------------------------
-def nice_ceil(v: float) -> float:
-    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 × 10^k that is >= ``v`` (1 if v <= 1)."""
+def nice_ceil(v: float, mantissas=NICE) -> float:
+    """The smallest of ``mantissas`` (1, 1.5, 2, 3, 4, 5, 6, 8, 10) × 10^k that is >= ``v``
+    (1 if v <= 1)."""
     v = float(v)
     if not v > 1:
         return 1.0
     e = 10.0 ** math.floor(math.log10(v))
-    for m in NICE:
+    for m in mantissas:
         if m * e >= v * (1 - 1e-12):
             return m * e
     return 10 * e                                              # pragma: no cover (m = 10 always fits)
