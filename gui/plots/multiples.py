@@ -1,7 +1,6 @@
 """SmallMultiples: one panel per run (its loss | its fit), two runs to a row."""
 from __future__ import annotations
 
-
 import numpy as np
 from PySide6 import QtGui, QtWidgets
 import pyqtgraph as pg
