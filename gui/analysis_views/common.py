@@ -260,6 +260,16 @@ class _JobView(QtWidgets.QWidget):
     def compute(self) -> bool:
         raise NotImplementedError
 
+    def _invalidate(self) -> None:
+        """The inputs changed: compute again now if the view is shown, else when it is."""
+        self._stale = True
+        if self.isVisible():
+            self.compute()
+
+    def _data(self):
+        """The data set the view was given, or its experiment's."""
+        return self.data if self.data is not None else self.experiment.make_data()
+
     def _start(self, status: str, fn, *args) -> bool:
         """Clear the error, say what is being computed and run ``fn(*args)`` in the runner."""
         _show_error(self.error, "")

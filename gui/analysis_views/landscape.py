@@ -177,17 +177,13 @@ class LandscapeView(_JobView):
         self.steps.setText(str(min(experiment.steps, LANDSCAPE_STEPS)))
         self.steps.setStyleSheet("")
         self._set_planes(experiment.model, experiment.model_spec().param_names)
-        self._stale = True
-        if self.isVisible():
-            self.compute()
+        self._invalidate()
 
     def set_run(self, k: int) -> None:
         self.run_combo.setCurrentIndex(k)
         if self.experiment is not None:
             self._given = None
-            self._stale = True
-            if self.isVisible():
-                self.compute()
+            self._invalidate()
 
     def set_trajectory(self, path, model_spec, x, y, names, color=None, label=None) -> None:
         """Draw the landscape around a given path (T, P), e.g. one recorded by the worker."""
@@ -195,9 +191,7 @@ class LandscapeView(_JobView):
         self._given = (path, model_spec, np.asarray(x, dtype=float), np.asarray(y, dtype=float), list(names),
                        color or style.run_color(max(0, self.run_combo.currentIndex())), label)
         self._set_planes(model_spec.kind, list(names))
-        self._stale = True
-        if self.isVisible():
-            self.compute()
+        self._invalidate()
 
     def _set_planes(self, kind: str, names) -> None:
         keep = self.plane_combo.currentData()
@@ -243,7 +237,7 @@ class LandscapeView(_JobView):
             return self._refuse(str(e))
         steps = min(steps, self.experiment.steps)
         run = max(0, self.run_combo.currentIndex())
-        data = self.data if self.data is not None else self.experiment.make_data()
+        data = self._data()
         return self._start(f"training {lr_label(self.experiment.learning_rates[run])} for {steps} steps "
                            "and computing the loss over the plane…",
                            trajectory_landscape_job, self.experiment, data, run, steps, core_plane, i, j)

@@ -251,7 +251,7 @@ class PhaseDiagramView(_JobView):
             exp = replace(self.experiment, steps=steps).validated()
         except ConfigError as e:
             return self._refuse(str(e))
-        data = self.data if self.data is not None else exp.make_data()
+        data = self._data()
         key = self.kind.currentData()
         self._rows_expected = len(rows)
         return self._start(f"computing row 1 of {len(rows)} ({len(lrs)} rates × {steps} steps each)…",

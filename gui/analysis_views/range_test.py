@@ -220,9 +220,7 @@ class RangeTestView(_JobView):
     # -- model -> view ------------------------------------------------------------------------
     def set_experiment(self, experiment, data=None) -> None:
         self.experiment, self.data = experiment, data
-        self._stale = True
-        if self.isVisible():
-            self.run()
+        self._invalidate()
 
     def set_critical_lr(self, value) -> None:
         self.critical_lr = None if value is None else float(value)
@@ -244,7 +242,7 @@ class RangeTestView(_JobView):
                 raise ConfigError(f"range test: need lr-min < lr-max; got {lo:g} {hi:g}")
         except ConfigError as e:
             return self._refuse(str(e))
-        data = self.data if self.data is not None else self.experiment.make_data()
+        data = self._data()
         self._steps = steps
         return self._start(f"running the range test: η from {lo:g} to {hi:g} over {steps} steps…",
                            range_test, self.experiment, data, lo, hi, steps)
