@@ -422,3 +422,21 @@ def test_deleting_a_view_mid_job_stops_its_thread(qtbot):
     view.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert thread.isFinished()
+
+
+def test_labels_of_the_analysis_plots_follow_the_theme(qtbot):
+    """Every boxed label gets the theme's box; one without a colour of its own its text colour too."""
+    from PySide6 import QtGui
+    from gui.analysis_views.landscape import LandscapePlot
+    plot = LandscapePlot()
+    qtbot.addWidget(plot)
+    own = plot._text("#D55E00")
+    plot.plotItem.addItem(own)
+    for dark in (True, False, True):
+        plot.set_dark(dark)
+        p = style.palette(dark)
+        for label in (plot.start_label, plot.end_label, own):
+            assert label.fill.color() == QtGui.QColor(*p["panel"])
+            assert label.border.color() == QtGui.QColor(p["foreground"])
+        assert plot.start_label.color == QtGui.QColor(p["foreground"])
+        assert own.color == QtGui.QColor("#D55E00")

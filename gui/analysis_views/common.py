@@ -119,6 +119,7 @@ class _Plot(pg.PlotWidget):
         super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
                          axisItems={"left": left_axis or PlainLogAxis("left"), "bottom": PlainLogAxis("bottom")})
         self.dark = dark
+        self._texts = []                       # (label from _text, its colour is fixed)
         self.plotItem.setLabel("bottom", xlabel)
         self.plotItem.setLabel("left", ylabel)
         self.plotItem.setMenuEnabled(False)
@@ -136,13 +137,15 @@ class _Plot(pg.PlotWidget):
         style.set_title(self.plotItem, text, self.dark)
 
     def style_axes(self) -> None:
-        style.style_axes(self.plotItem, self.dark, style.TICK_PT, style.LABEL_PT)
-        no_si_prefix(self.plotItem.getAxis("left"), self.plotItem.getAxis("bottom"))
+        style.style_axes(self.plotItem, self.dark, style.TICK_PT, style.LABEL_PT)       # (no SI prefix)
 
     def set_dark(self, dark: bool) -> None:
+        """Re-colour the axes, the legend and every label made by ``_text``."""
         self.dark = bool(dark)
         style.apply_theme(self, self.dark)
-        no_si_prefix(self.plotItem.getAxis("left"), self.plotItem.getAxis("bottom"))
+        self._texts = [(item, fixed) for item, fixed in self._texts if item.scene() is not None]
+        for item, fixed in self._texts:
+            self._style_text(item, fixed)
 
     def set_axis_log(self, name: str, log: bool) -> None:
         axis = self.plotItem.getAxis(name)
@@ -150,12 +153,21 @@ class _Plot(pg.PlotWidget):
         axis.setStyle(maxTextLevel=0 if log else 2)
 
     def _text(self, color=None, anchor=(0, 0), bold=False, points=None) -> pg.TextItem:
+        """A label in a box of the theme's colours; its text in ``color``, or in the theme's
+        foreground (then it follows the theme too)."""
         item = pg.TextItem(color=color or style.palette(self.dark)["foreground"], anchor=anchor)
         item.setFont(style.font(points or style.LABEL_PT - 1, bold))
+        self._texts.append((item, color is not None))
+        self._style_text(item, color is not None)
+        return item
+
+    def _style_text(self, item: pg.TextItem, fixed_color: bool) -> None:
         p = style.palette(self.dark)
         item.fill = pg.mkBrush(p["panel"])
         item.border = pg.mkPen(p["foreground"], width=0.5)
-        return item
+        if not fixed_color:
+            item.setColor(p["foreground"])
+        item.update()
 
     def _autorange(self) -> None:
         if any(self.view_box.state["autoRange"]):

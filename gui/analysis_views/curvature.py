@@ -174,10 +174,6 @@ class SharpnessPlot(_Plot):
         super().set_dark(dark)
         p = style.palette(self.dark)
         self._key.setPen(_pen(p["foreground"], 2, dashed=True))
-        for item in self.off_labels + [self.placeholder]:
-            item.fill = pg.mkBrush(p["panel"])
-            item.border = pg.mkPen(p["foreground"], width=0.5)
-        self.placeholder.setColor(p["foreground"])
         for line in self.limits:
             line.label.fill = _see_through(p["panel"])
 

@@ -138,8 +138,6 @@ class RangeTestPlot(_Plot):
         self.lowest.setSymbolBrush(pg.mkBrush(fg))
         for name in self.markers:
             self.markers[name].setSymbolPen(_pen(fg, 2))
-            self.labels[name].setColor(fg)
-            self.labels[name].fill = pg.mkBrush(style.palette(self.dark)["panel"])
 
 
 def range_test_comparison(result, critical_lr) -> str:
