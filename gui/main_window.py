@@ -62,7 +62,7 @@ def make_settings() -> QSettings:
 
 def dark_palette() -> QPalette:
     p = QPalette()
-    base, window, text = QColor("#1E1E1E"), QColor("#2B2B2B"), QColor("#E6E6E6")
+    base, window, text = QColor(style.DARK["background"]), QColor("#2B2B2B"), QColor(style.DARK["foreground"])
     for role, color in ((QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
                         (QPalette.AlternateBase, window), (QPalette.Text, text), (QPalette.Button, window),
                         (QPalette.ButtonText, text), (QPalette.ToolTipBase, window),
@@ -547,7 +547,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_controller_reset_done(self) -> None:
         c = self.controller
-        colors = [style.run_color(k) for k in range(len(c.learning_rates))]
+        colors = style.run_colors(len(c.learning_rates))
         for view in (self.loss_plot, self.fit_plot):
             view.set_runs(c.learning_rates, colors)
         self.fit_plot.set_points(c.data.x, c.data.y)
@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
 
     def _rebuild_multiples(self) -> None:
         c = self.controller
-        self.multiples.set_runs(c.learning_rates, [style.run_color(k) for k in range(len(c.learning_rates))])
+        self.multiples.set_runs(c.learning_rates, style.run_colors(len(c.learning_rates)))
         self.multiples.set_points(c.data.x, c.data.y)
         self._multiples_stale = False
 

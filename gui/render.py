@@ -98,7 +98,7 @@ def save_loss_png(path, learning_rates, losses, outcomes, diverged_steps, title=
             plot.resize(1000, 600)                     # never shown: export_png lays it out
             if title:
                 plot.set_title(title)
-            plot.set_runs(learning_rates, [style.run_color(i) for i in range(len(learning_rates))])
+            plot.set_runs(learning_rates, style.run_colors(len(learning_rates)))
             plot.update_data(losses, losses.shape[1] - 1, outcomes, diverged_steps)
             export_png(plot, path, width, flag)
         finally:

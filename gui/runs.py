@@ -369,7 +369,8 @@ class RunList(QWidget):
     def set_dark(self, dark: bool) -> None:
         """Explicit colours: a style sheet does not follow a later palette change."""
         self._dark = bool(dark)
-        base, text, selected = ("#1E1E1E", "#E6E6E6", "#2F4A63") if dark else ("#FFFFFF", "#202020", "#D3E5F3")
+        p = style.palette(dark)
+        base, text, selected = p["background"], p["foreground"], "#2F4A63" if dark else "#D3E5F3"
         self.list.setStyleSheet(f"QListWidget {{ background: {base}; color: {text}; }} "
                                 f"QListWidget::item:selected {{ background: {selected}; }}")
         for k in range(self.list.count()):

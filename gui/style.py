@@ -61,6 +61,11 @@ def run_color(i: int) -> str:
     return RUN_COLORS[int(i) % len(RUN_COLORS)]
 
 
+def run_colors(n: int) -> list[str]:
+    """The colours of runs 0 … n−1, the same in every view."""
+    return [run_color(k) for k in range(n)]
+
+
 def palette(dark: bool) -> dict:
     return DARK if dark else LIGHT
 

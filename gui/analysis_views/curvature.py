@@ -324,7 +324,7 @@ class ForecastPanel(QtWidgets.QWidget):
                               "trains: a run above η* may still recover (a “catapult”) or its ReLU units may "
                               "die, and a run below η* may later climb to the edge of stability (λ_max ≈ 2/η, "
                               "on the left). The outcome column shows what actually happens.")
-        colors = colors or [style.run_color(k) for k in range(len(f.lrs))]
+        colors = colors or style.run_colors(len(f.lrs))
         outcomes = [self.table.item(r, 3).text() if self.table.item(r, 3) else "" for r in range(self.table.rowCount())]
         self.table.setRowCount(len(f.lrs))
         for r, (lr, e, regime) in enumerate(zip(f.lrs, f.eta_lambda, f.regimes)):

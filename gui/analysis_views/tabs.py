@@ -60,7 +60,7 @@ class AnalysisTabs(QtWidgets.QTabWidget):
         data = experiment.make_data() if data is None else data
         self.experiment, self.data, self.forecast = experiment, data, None
         self._outcomes, self._pending = (), None
-        colors = [style.run_color(k) for k in range(len(experiment.learning_rates))]
+        colors = style.run_colors(len(experiment.learning_rates))
         self.curvature.sharpness.set_runs(experiment.learning_rates, colors)
         linear = experiment.model == "linear"
         self.curvature.predicted.setVisible(linear)
@@ -106,7 +106,7 @@ class AnalysisTabs(QtWidgets.QTabWidget):
         f, predicted = result
         self.forecast = f
         exp = self.experiment
-        colors = [style.run_color(k) for k in range(len(f.lrs))]
+        colors = style.run_colors(len(f.lrs))
         self.curvature.forecast.show(f, exp.model, colors)
         self.curvature.forecast.set_outcomes(self._outcomes)
         if predicted is not None:
