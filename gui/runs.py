@@ -46,12 +46,13 @@ def slider_values() -> list[float]:
 
 
 SLIDER_VALUES = slider_values()
+SLIDER_LOGS = [math.log10(v) for v in SLIDER_VALUES]
 
 
 def slider_index(lr: float) -> int:
     """The slider position nearest to ``lr`` on a log scale (the ends for values beyond)."""
     target = math.log10(lr)
-    return min(range(len(SLIDER_VALUES)), key=lambda i: abs(math.log10(SLIDER_VALUES[i]) - target))
+    return min(range(len(SLIDER_LOGS)), key=lambda i: abs(SLIDER_LOGS[i] - target))
 
 
 def format_rate(lr: float) -> str:
@@ -69,8 +70,7 @@ def slider_position(lr: float) -> float:
     two slider values around it, clamped to the ends."""
     if not (lr > 0 and math.isfinite(lr)):
         return 0.0
-    v = math.log10(lr)
-    logs = [math.log10(x) for x in SLIDER_VALUES]
+    v, logs = math.log10(lr), SLIDER_LOGS
     if v <= logs[0]:
         return 0.0
     if v >= logs[-1]:
@@ -204,12 +204,16 @@ class LogRateEditor(QWidget):
         self.field.editingFinished.connect(self._on_field_editing_finished)
         self.set_value(self._value)
 
+    def _place_slider(self, lr: float) -> None:
+        """Move the slider to ``lr``'s position without its valueChanged."""
+        self.slider.blockSignals(True)
+        self.slider.setValue(slider_index(lr))
+        self.slider.blockSignals(False)
+
     def set_value(self, lr: float) -> None:
         """Model -> view: show ``lr`` (no signal)."""
         self._value = float(lr)
-        self.slider.blockSignals(True)
-        self.slider.setValue(slider_index(self._value))
-        self.slider.blockSignals(False)
+        self._place_slider(self._value)
         self.field.setText(format_rate(self._value))
         self._show_error("")
 
@@ -263,9 +267,7 @@ class LogRateEditor(QWidget):
         except ConfigError as e:                         # (defensive: the validator said no)
             self._show_error(str(e))
             return
-        self.slider.blockSignals(True)
-        self.slider.setValue(slider_index(value))
-        self.slider.blockSignals(False)
+        self._place_slider(value)
         self._commit(value)
 
     def _commit(self, value: float) -> None:
