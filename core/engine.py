@@ -103,6 +103,7 @@ class Trainer:
         update, deltas, thetas = self.optimizer.update, self._delta_slots, self._theta_slots
         R, t, every = len(deltas), self.t, self.sharpness_every
         t0 = t
+        keep_from = t0 + n - oc.WINDOW      # the outcome monitor reads θ of the batch's last WINDOW steps only
         with np.errstate(all="ignore"):      # overflow is detected below, never printed
             for _ in range(n):
                 delta = deltas[(t + 1) % R]
@@ -113,7 +114,8 @@ class Trainer:
                 loss = net.loss_and_grad(theta, grad)
                 self.t = t = t + 1
                 rows[t] = loss
-                np.copyto(thetas[t % R], theta)
+                if t > keep_from:
+                    np.copyto(thetas[t % R], theta)
                 # Losses are ≥ 0, so a sum within the bound means every one is; NaN or inf
                 # anywhere makes the sum fail the test too.  (A stopped run's loss is that of
                 # its kept parameters, within the bound.)
