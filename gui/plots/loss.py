@@ -38,7 +38,6 @@ class LossPlot(_ThemedPlot):
         self.plotItem.addItem(self.layer, ignoreBounds=True)
         self.series = LossSeries()
         self.log_x, self.log_y = False, True
-        self._steps, self._steps_log = np.arange(0, dtype=float), False
         self._last = None                     # (losses, t, outcomes, diverged_steps, budget)
         self._marks = {}                      # run -> what its marker shows (skip unchanged)
         self._generation = None
@@ -118,14 +117,10 @@ class LossPlot(_ThemedPlot):
             self._legend_outcomes(outcomes)
         return costly
 
-    def _x(self, T: int) -> np.ndarray:
-        """Steps 0 … T−1 in view coordinates (log10 on a log axis, where step 0 is left out)."""
-        if self._steps.size < T or self._steps_log != self.log_x:
-            n = max(T, 2 * self._steps.size)
-            with np.errstate(divide="ignore"):
-                self._steps = np.log10(np.arange(n, dtype=float)) if self.log_x else np.arange(n, dtype=float)
-            self._steps_log = self.log_x
-        return self._steps
+    def _step_x(self, step: int) -> float:
+        """A step's x in view coordinates (log10 on a log step axis)."""
+        with np.errstate(divide="ignore"):
+            return float(np.log10(step)) if self.log_x else float(step)
 
     def _x_bounds(self, T: int, budget: int | None = None):
         """(0, X): X the next "nice" number of steps (or the budget, if nearer), kept until the
@@ -159,7 +154,7 @@ class LossPlot(_ThemedPlot):
             return None
         y, y_view = float(self._last[0][k, end]), float(y_view_row[end])
         top = bounds[1] if bounds else np.inf
-        x_view = np.log10(end) if self.log_x else float(end)
+        x_view = self._step_x(end)
         if dstep >= 0:
             text = f"diverged at step {dstep}" + (f"  (loss {y:.3g} ↑)" if y_view > top else "")
         else:
@@ -261,7 +256,7 @@ class LossPlot(_ThemedPlot):
         self.hover_label.setAnchor((1 if p.x() > (x0 + x1) / 2 else 0, 0 if p.y() > (y0 + y1) / 2 else 1))
         self.hover_label.setPos(p)
         y_view = self.series.log[k, s] if self.log_y else losses[k, s]
-        self.hover_dot.setData([self._x(s + 1)[s]], [y_view], symbolBrush=self.colors[k],
+        self.hover_dot.setData([self._step_x(s)], [y_view], symbolBrush=self.colors[k],
                                symbolPen=style.palette(self.dark)["foreground"])
         self.hover_label.show()
         self.hover_dot.show()
