@@ -128,22 +128,51 @@ class LegendStrip(pg.LegendItem):
         ev.ignore()
 
 
+class _PrepareForPaint(QtCore.QObject):
+    """Event filter on a view's viewport: tells the scene it is about to be painted (pyqtgraph's
+    deferred view-range and auto-range updates), then lets the paint event go on in C++; and
+    times the paint pass (up to the next turn of the event loop) into the view's ``paint_cpu``."""
+
+    def eventFilter(self, obj, event):
+        if event.type() == QtCore.QEvent.Type.Paint:
+            view = self.parent()
+            view.scene().prepareForPaint()
+            if view._paint_started is None:
+                view._paint_started = time.thread_time()
+                QtCore.QTimer.singleShot(0, self._on_paint_done)
+        return False
+
+    @QtCore.Slot()
+    def _on_paint_done(self) -> None:
+        view = self.parent()
+        view.paint_cpu += time.thread_time() - view._paint_started
+        view._paint_started = None
+
+
 class _PaintMeter:
-    """Mixed into a pyqtgraph view: ``paint_cpu`` adds up the CPU time its paint events took
-    (the window paces its frames by what drawing costs; see gui.worker)."""
+    """Mixed into a pyqtgraph view: its paint events run in C++ only; ``paint_cpu`` adds up
+    the CPU time they took (the window paces its frames by what drawing costs; see gui.worker).
 
+    pyqtgraph's GraphicsView.paintEvent is a Python method (it calls scene.prepareForPaint,
+    then QGraphicsView.paintEvent).  A C++ call made from Python keeps the GIL, so the whole
+    scene's painting - all the rasterising under the items' own paint methods - held it,
+    and the training thread waited.  Here paintEvent is the C++ one again (shiboken sees
+    no Python override), and prepareForPaint comes from an event filter that returns
+    before the painting starts: the GIL is held only inside the items' Python methods."""
+
+    paintEvent = QtWidgets.QGraphicsView.paintEvent
     paint_cpu = 0.0
+    _paint_started = None
 
-    def paintEvent(self, ev):
-        t0 = time.thread_time()
-        try:
-            return super().paintEvent(ev)
-        finally:
-            self.paint_cpu += time.thread_time() - t0
+    def _paint_in_cpp(self) -> None:
+        self._prepare_filter = _PrepareForPaint(self)
+        self.viewport().installEventFilter(self._prepare_filter)
 
 
 class _LayoutWidget(_PaintMeter, pg.GraphicsLayoutWidget):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._paint_in_cpp()
 
 
 class _ThemedPlot(_PaintMeter, pg.PlotWidget):
@@ -152,6 +181,7 @@ class _ThemedPlot(_PaintMeter, pg.PlotWidget):
     def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = ""):
         super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
                          axisItems={"left": LogAxis("left"), "bottom": LogAxis("bottom")})
+        self._paint_in_cpp()
         self.dark = dark
         self.plotItem.setLabel("bottom", xlabel)
         self.plotItem.setLabel("left", ylabel)
