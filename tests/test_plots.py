@@ -4,12 +4,14 @@ import os
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
+import pyqtgraph as pg
 
 from core.errors import ConfigError
 from core.explain import tutorial_step
 from gui import style
 from gui.plots import (FitPlot, LossPlot, LossSeries, ParamPanel, SmallMultiples, decimate, healthy_runs,
                        nice_ceil, quantize_bounds, trail_alpha)
+from gui.analysis_views.common import _Plot as CurvePlot
 from gui.render import export_png, save_loss_png
 
 LRS = (0.01, 0.1, 0.5)
@@ -260,6 +262,26 @@ def test_drawing_only_the_new_steps_gives_the_same_picture(qtbot):
     plot.layer.invalidate()                                     # the same picture drawn in one go
     qtbot.waitUntil(lambda: plot.layer.full_renders > renders)
     assert plot.grab().toImage() == grown
+
+
+@pytest.mark.parametrize("make", [LossPlot, SmallMultiples, CurvePlot], ids=["loss", "panels", "why"])
+def test_views_paint_in_cpp_without_pyqtgraphs_python_paint_event(qtbot, monkeypatch, make):
+    """pyqtgraph's Python GraphicsView.paintEvent would hold the GIL through all the painting
+    (the training thread waits): our views bypass it and still prepare the scene first."""
+    calls = []
+    monkeypatch.setattr(pg.GraphicsView, "paintEvent", lambda self, ev: calls.append(ev))
+    widget = make()
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    view = getattr(widget, "graphics", widget)                  # the side-by-side panels' view
+    prepared = []
+    view.scene().sigPrepareForPaint.connect(lambda: prepared.append(True))
+    before = view.paint_cpu
+    view.viewport().update()
+    qtbot.waitUntil(lambda: view.paint_cpu > before)            # painted, and the paint pass was timed
+    assert prepared and not calls
 
 
 def test_linear_axis_range_ignores_the_explosion(loss_plot):

@@ -15,7 +15,7 @@ from core.errors import ConfigError
 from .. import style
 from ..style import ERROR_STYLE, FIELD_ERROR_STYLE, no_si_prefix
 from ..jobs import JobRunner
-from ..plots import BoundedViewBox, LegendStrip, LogAxis
+from ..plots import BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp
 
 COLORMAP = "viridis"
 
@@ -110,7 +110,7 @@ class PlainLogAxis(LogAxis):
         return out
 
 
-class _Plot(pg.PlotWidget):
+class _Plot(PaintedInCpp, pg.PlotWidget):
     """A PlotWidget with projector fonts, a light/dark theme, log axes labelled by decade
     (data are given in view coordinates, log10 where the axis is logarithmic)."""
 

@@ -19,6 +19,8 @@ leaves the training thread (which shares the GIL with the painting) most of the 
 * What does not change while training is kept as a pixmap (axes with their grid, label
   texts, the data points), legend entries are skipped when a repaint does not touch the
   legend, markers are plain Qt items: a repaint of new points calls little Python.
+* The views paint in C++ (``PaintedInCpp``): pyqtgraph's Python paintEvent held the
+  GIL through the whole scene's painting; now only the items' own Python methods do.
 * Lines are drawn non-antialiased as segments (``draw_segments``): Qt strokes a wide,
   antialiased zigzag polyline ~100 times slower.
 
@@ -29,7 +31,8 @@ drawing), ``items`` (shared pyqtgraph pieces), ``loss`` (LossPlot), ``fit`` (Fit
 from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, loss_bounds, nice_ceil,
                      off_chart, quantize_bounds, segments)
 from .layer import CurveLayer, draw_segments
-from .items import BoundedViewBox, LegendStrip, LogAxis, PixelLabel, cache_axes, cross_marker, set_view_bounds
+from .items import (BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp, PixelLabel, cache_axes, cross_marker,
+                    set_view_bounds)
 from .loss import LossPlot
 from .fit import FitCurves, FitPlot, trail_alpha
 from .multiples import SmallMultiples
@@ -39,7 +42,8 @@ __all__ = [
     "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "loss_bounds", "nice_ceil",
     "off_chart", "quantize_bounds", "segments",
     "CurveLayer", "draw_segments",
-    "BoundedViewBox", "LegendStrip", "LogAxis", "PixelLabel", "cache_axes", "cross_marker", "set_view_bounds",
+    "BoundedViewBox", "LegendStrip", "LogAxis", "PaintedInCpp", "PixelLabel", "cache_axes", "cross_marker",
+    "set_view_bounds",
     "LossPlot",
     "FitCurves", "FitPlot", "trail_alpha",
     "SmallMultiples",

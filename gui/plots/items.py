@@ -139,7 +139,7 @@ class _PrepareForPaint(QtCore.QObject):
             view.scene().prepareForPaint()
             if view._paint_started is None:
                 view._paint_started = time.thread_time()
-                QtCore.QTimer.singleShot(0, self._on_paint_done)
+                QtCore.QTimer.singleShot(0, self, self._on_paint_done)     # (not after the view is gone)
         return False
 
     @QtCore.Slot()
@@ -149,9 +149,10 @@ class _PrepareForPaint(QtCore.QObject):
         view._paint_started = None
 
 
-class _PaintMeter:
-    """Mixed into a pyqtgraph view: its paint events run in C++ only; ``paint_cpu`` adds up
-    the CPU time they took (the window paces its frames by what drawing costs; see gui.worker).
+class PaintedInCpp:
+    """Mixed into a pyqtgraph view (first among its bases): its paint events run in C++ only;
+    ``paint_cpu`` adds up the CPU time they took (the window paces its frames by what drawing
+    costs; see gui.worker).
 
     pyqtgraph's GraphicsView.paintEvent is a Python method (it calls scene.prepareForPaint,
     then QGraphicsView.paintEvent).  A C++ call made from Python keeps the GIL, so the whole
@@ -164,24 +165,22 @@ class _PaintMeter:
     paint_cpu = 0.0
     _paint_started = None
 
-    def _paint_in_cpp(self) -> None:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._prepare_filter = _PrepareForPaint(self)
         self.viewport().installEventFilter(self._prepare_filter)
 
 
-class _LayoutWidget(_PaintMeter, pg.GraphicsLayoutWidget):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._paint_in_cpp()
+class _LayoutWidget(PaintedInCpp, pg.GraphicsLayoutWidget):
+    pass
 
 
-class _ThemedPlot(_PaintMeter, pg.PlotWidget):
+class _ThemedPlot(PaintedInCpp, pg.PlotWidget):
     """A PlotWidget with a BoundedViewBox, projector fonts and a light/dark theme."""
 
     def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = ""):
         super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
                          axisItems={"left": LogAxis("left"), "bottom": LogAxis("bottom")})
-        self._paint_in_cpp()
         self.dark = dark
         self.plotItem.setLabel("bottom", xlabel)
         self.plotItem.setLabel("left", ylabel)
