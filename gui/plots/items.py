@@ -130,23 +130,15 @@ class LegendStrip(pg.LegendItem):
 
 class _PrepareForPaint(QtCore.QObject):
     """Event filter on a view's viewport: tells the scene it is about to be painted (pyqtgraph's
-    deferred view-range and auto-range updates), then lets the paint event go on in C++; and
-    times the paint pass (up to the next turn of the event loop) into the view's ``paint_cpu``."""
+    deferred view-range and auto-range updates) and notes the time, then lets the paint event
+    go on in C++."""
 
     def eventFilter(self, obj, event):
         if event.type() == QtCore.QEvent.Type.Paint:
             view = self.parent()
             view.scene().prepareForPaint()
-            if view._paint_started is None:
-                view._paint_started = time.thread_time()
-                QtCore.QTimer.singleShot(0, self, self._on_paint_done)     # (not after the view is gone)
+            view._paint_started = time.thread_time()
         return False
-
-    @QtCore.Slot()
-    def _on_paint_done(self) -> None:
-        view = self.parent()
-        view.paint_cpu += time.thread_time() - view._paint_started
-        view._paint_started = None
 
 
 class PaintedInCpp:
@@ -169,6 +161,13 @@ class PaintedInCpp:
         super().__init__(*args, **kwargs)
         self._prepare_filter = _PrepareForPaint(self)
         self.viewport().installEventFilter(self._prepare_filter)
+
+    def drawForeground(self, painter, rect):
+        """The last step of painting the scene (after every item): the paint's CPU time is known."""
+        super().drawForeground(painter, rect)
+        if self._paint_started is not None:
+            self.paint_cpu += time.thread_time() - self._paint_started
+            self._paint_started = None
 
 
 class _LayoutWidget(PaintedInCpp, pg.GraphicsLayoutWidget):
