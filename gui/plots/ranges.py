@@ -117,21 +117,20 @@ class LossSeries:
             grown[:, :self.n] = self.log[:, :self.n]
             self.log = grown
         new = losses[:, self.n:T]
+        lg = self.log[:, self.n:T]
         with np.errstate(all="ignore"):
-            finite = np.isfinite(new)
-            positive = finite & (new > 0)
-            lg = np.log10(new, out=self.log[:, self.n:T], where=positive)
-            lg[~positive] = np.nan
-        self.lo = np.minimum(self.lo, np.min(new, axis=1, where=finite, initial=np.inf))
-        self.hi = np.maximum(self.hi, np.max(new, axis=1, where=finite, initial=-np.inf))
-        self.lo_log = np.minimum(self.lo_log, np.min(lg, axis=1, where=positive, initial=np.inf))
-        self.hi_log = np.maximum(self.hi_log, np.max(lg, axis=1, where=positive, initial=-np.inf))
-        for last, mask in ((self.last, finite), (self.last_pos, positive)):
-            at_end = mask[:, -1]                       # the usual case: the newest step is finite
-            last[at_end] = T - 1
-            rest = ~at_end & mask.any(axis=1)
-            if rest.any():
-                last[rest] = self.n + mask.shape[1] - 1 - np.argmax(mask[rest, ::-1], axis=1)
+            np.log10(new, out=lg)              # −inf at 0, inf at inf, NaN below 0 and at NaN
+        lg[np.isinf(lg)] = np.nan                 # so lg is finite exactly where the loss is finite and > 0
+        # NaN-ignoring reductions (one fast pass each); a row without a value gives NaN, which fmin/fmax skip
+        self.lo_log = np.fmin(self.lo_log, np.fmin.reduce(lg, axis=1))
+        self.hi_log = np.fmax(self.hi_log, np.fmax.reduce(lg, axis=1))
+        self.lo = np.fmin(self.lo, np.fmin.reduce(new, axis=1))       # (inf is never a row's least ...)
+        hi = np.fmax.reduce(new, axis=1)
+        if np.isinf(hi).any():                                        # (... but may be its greatest: rare)
+            hi = np.max(new, axis=1, where=np.isfinite(new), initial=-np.inf)
+        self.hi = np.fmax(self.hi, hi)
+        _track_last(self.last, new, T)
+        _track_last(self.last_pos, lg, T)      # lg is finite where the loss is finite and > 0
         self.first = losses[:, 0].copy()
         self.n = T
 
@@ -142,6 +141,17 @@ class LossSeries:
     def bounds(self, diverged_steps, log: bool, **kwargs):
         lo, hi = self.ranges(log)
         return loss_bounds(lo, hi, self.hi, diverged_steps, log, **kwargs)
+
+
+def _track_last(last: np.ndarray, new: np.ndarray, T: int) -> None:
+    """``last[k]``: the last step with a finite value, where ``new`` (K, n) holds steps T−n … T−1."""
+    at_end = np.isfinite(new[:, -1])                  # the usual case: the newest step
+    last[at_end] = T - 1
+    rest = np.flatnonzero(~at_end)
+    if rest.size:
+        mask = np.isfinite(new[rest])
+        seen = mask.any(axis=1)
+        last[rest[seen]] = T - 1 - np.argmax(mask[seen, ::-1], axis=1)
 
 
 def fit_bounds(y_data, y_fits, margin: float = FIT_MARGIN):
