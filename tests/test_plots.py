@@ -163,16 +163,20 @@ def test_healthy_runs_keep_the_range_when_one_explodes(loss_plot):
 def test_loss_series_scanned_in_chunks_equals_one_pass():
     losses = blown_up(T=300, at=120)
     losses[0, 50] = 0.0                                          # not drawable on a log axis
+    losses[1, 30] = np.inf                                       # nor on a linear one
     series = LossSeries()
     for t in (0, 1, 7, 7, 64, 200, 299):
         series.update(losses[:, :t + 1])
+    finite = np.where(np.isfinite(losses), losses, np.nan)
     with np.errstate(all="ignore"):
-        positive = np.where(losses > 0, losses, np.nan)
+        positive = np.where(finite > 0, finite, np.nan)
         np.testing.assert_allclose(series.lo_log, np.log10(np.nanmin(positive, axis=1)))
         np.testing.assert_allclose(series.hi_log, np.log10(np.nanmax(positive, axis=1)))
         np.testing.assert_allclose(series.log[:, :300], np.log10(positive), equal_nan=True)
-    np.testing.assert_array_equal(series.lo, np.nanmin(losses, axis=1))
+    np.testing.assert_array_equal(series.lo, np.nanmin(finite, axis=1))
+    np.testing.assert_array_equal(series.hi, np.nanmax(finite, axis=1))
     np.testing.assert_array_equal(series.last, [299, 299, 119])
+    np.testing.assert_array_equal(series.last_pos, [299, 299, 119])
     series.update(healthy_losses(10))                            # a new history starts over
     assert series.n == 10 and series.hi[2] == pytest.approx(1.0)
 
