@@ -177,6 +177,12 @@ def test_loss_series_scanned_in_chunks_equals_one_pass():
     np.testing.assert_array_equal(series.hi, np.nanmax(finite, axis=1))
     np.testing.assert_array_equal(series.last, [299, 299, 119])
     np.testing.assert_array_equal(series.last_pos, [299, 299, 119])
+    tail = np.vstack([losses, losses[2]])                        # a run that ends in inf, then NaN
+    tail[3, 119] = np.inf
+    series = LossSeries()
+    for t in (100, 118, 150, 299):                               # (steps 119 … 150: inf, then NaN)
+        series.update(tail[:, :t + 1])
+    assert series.last[3] == series.last_pos[3] == 118 and np.isfinite(series.hi[3])
     series.update(healthy_losses(10))                            # a new history starts over
     assert series.n == 10 and series.hi[2] == pytest.approx(1.0)
 

@@ -122,15 +122,15 @@ class LossSeries:
             np.log10(new, out=lg)              # −inf at 0, inf at inf, NaN below 0 and at NaN
         lg[np.isinf(lg)] = np.nan                 # so lg is finite exactly where the loss is finite and > 0
         # NaN-ignoring reductions (one fast pass each); a row without a value gives NaN, which fmin/fmax skip
-        self.lo_log = np.fmin(self.lo_log, np.fmin.reduce(lg, axis=1))
-        self.hi_log = np.fmax(self.hi_log, np.fmax.reduce(lg, axis=1))
-        self.lo = np.fmin(self.lo, np.fmin.reduce(new, axis=1))       # (inf is never a row's least ...)
+        lo_log, hi_log = np.fmin.reduce(lg, axis=1), np.fmax.reduce(lg, axis=1)
+        lo = np.fmin.reduce(new, axis=1)                      # (inf is never a row's least ...)
         hi = np.fmax.reduce(new, axis=1)
-        if np.isinf(hi).any():                                        # (... but may be its greatest: rare)
+        if np.isinf(hi).any():                                # (... but may be its greatest: rare)
             hi = np.max(new, axis=1, where=np.isfinite(new), initial=-np.inf)
-        self.hi = np.fmax(self.hi, hi)
-        _track_last(self.last, new, T)
-        _track_last(self.last_pos, lg, T)      # lg is finite where the loss is finite and > 0
+        self.lo_log, self.hi_log = np.fmin(self.lo_log, lo_log), np.fmax(self.hi_log, hi_log)
+        self.lo, self.hi = np.fmin(self.lo, lo), np.fmax(self.hi, hi)
+        _track_last(self.last, new, T, np.isfinite(hi))
+        _track_last(self.last_pos, lg, T, np.isfinite(hi_log))   # lg is finite where the loss is finite and > 0
         self.first = losses[:, 0].copy()
         self.n = T
 
@@ -143,15 +143,17 @@ class LossSeries:
         return loss_bounds(lo, hi, self.hi, diverged_steps, log, **kwargs)
 
 
-def _track_last(last: np.ndarray, new: np.ndarray, T: int) -> None:
-    """``last[k]``: the last step with a finite value, where ``new`` (K, n) holds steps T−n … T−1."""
+def _track_last(last: np.ndarray, new: np.ndarray, T: int, any_finite: np.ndarray) -> None:
+    """``last[k]``: the last step with a finite value, where ``new`` (K, n) holds steps T−n … T−1
+    and ``any_finite`` (K,) says which rows have one.  Only a row that has one but not at its end
+    (a run that stopped within these steps) is scanned: the GUI thread calls this every frame,
+    and each numpy call on a large array hands the GIL to the training thread and back."""
     at_end = np.isfinite(new[:, -1])                  # the usual case: the newest step
     last[at_end] = T - 1
-    rest = np.flatnonzero(~at_end)
+    rest = np.flatnonzero(~at_end & any_finite)
     if rest.size:
         mask = np.isfinite(new[rest])
-        seen = mask.any(axis=1)
-        last[rest[seen]] = T - 1 - np.argmax(mask[seen, ::-1], axis=1)
+        last[rest] = T - 1 - np.argmax(mask[:, ::-1], axis=1)
 
 
 def fit_bounds(y_data, y_fits, margin: float = FIT_MARGIN):
