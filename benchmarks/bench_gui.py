@@ -113,10 +113,12 @@ def paired_speed(exp: Experiment, seconds: float):
     [(window run-steps/s, headless run-steps/s)] for each pair of turns.
 
     The window trains at full speed with every frame drawn; at the end of its turn it is
-    paused (the chunk in flight when the pause comes is finished but not counted: ~1.5% of
-    a 2 s turn goes uncounted, against the window).  A headless Trainer of the same experiment
-    then takes the same steps, so both are at the same point of training (the same runs
-    stopped).  Back-to-back turns see nearly the same machine speed."""
+    paused.  Its speed is taken between the first and the last frame of the turn that show
+    new steps (the steps between them over the time between them), so neither the start of
+    the turn nor the chunk in flight at the pause counts for or against it.  A headless
+    Trainer of the same experiment then takes the same steps as the window did in the whole
+    turn, so both are at the same point of training (the same runs stopped).  Back-to-back
+    turns see nearly the same machine speed; short turns see it nearer still."""
     from PySide6.QtCore import QEventLoop, QTimer
     from gui.app import SCREENSHOT_SIZE, make_app
     from gui.main_window import MainWindow
@@ -131,35 +133,47 @@ def paired_speed(exp: Experiment, seconds: float):
     window.set_speed(FULL_SPEED)
     ref = exp.trainer()
     pairs = []
+    frames = []                         # (time, step) at each frame of the current turn
+
+    def on_frame():
+        frames.append((time.perf_counter(), c.t))
+
+    c.frame.connect(on_frame)
     loop = QEventLoop()                 # (QApplication.quit would close the window)
     while not c.done:
         mark = {}
 
         def end_turn():
-            mark["t"], mark["time"] = c.t, time.perf_counter()
+            mark["t"] = c.t
             c.pause()
             loop.quit()
 
         timer = QTimer()
         timer.setSingleShot(True)
         timer.timeout.connect(end_turn)
+
         def on_state(state):
             if c.done and "t" not in mark:
                 end_turn()
 
         c.state_changed.connect(on_state)
-        t0, start = c.t, time.perf_counter()
+        t0 = c.t
+        frames.clear()
         timer.start(int(seconds * 1000))
         c.start()
         loop.exec()
         c.state_changed.disconnect(on_state)
+        shown = [(when, t) for when, t in frames if t0 < t <= mark["t"]]
         while not c.idle:                                  # the chunk in flight
             loop.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
-        window_rate = (mark["t"] - t0) * len(exp.learning_rates) / (mark["time"] - start)
         n = c.t - ref.t
         h0 = time.perf_counter()
         ref.step(n)
-        pairs.append((window_rate, n * len(exp.learning_rates) / (time.perf_counter() - h0)))
+        headless_rate = n * len(exp.learning_rates) / (time.perf_counter() - h0)
+        (w0, s0), (w1, s1) = (shown[0], shown[-1]) if shown else ((0.0, 0), (0.0, 0))
+        if s1 > s0 and w1 > w0:
+            pairs.append(((s1 - s0) * len(exp.learning_rates) / (w1 - w0), headless_rate))
+    c.frame.disconnect(on_frame)
     window.close()
     app.processEvents()
     return pairs
@@ -303,7 +317,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="window runs (headless runs: one more, between them)")
     ap.add_argument("--launches", type=int, default=3)
     ap.add_argument("--profile", metavar="FILE")
-    ap.add_argument("--turns", type=float, default=2.0, metavar="SECONDS",
+    ap.add_argument("--turns", type=float, default=0.5, metavar="SECONDS",
                     help="length of the window's and the headless engine's turns in the paired speed test")
     ap.add_argument("--paired", type=int, default=3, help="budgets trained in turns (0: skip)")
     args = ap.parse_args(argv)
