@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 import pyqtgraph as pg
 
 from core.errors import ConfigError
@@ -307,6 +307,51 @@ def test_no_si_prefix_on_the_axes(loss_plot):
     loss_plot.set_log_y(False)
     loss_plot.update_data(healthy_losses() * 1e6, 199, (), np.array([-1, -1, -1]))
     assert loss_plot.plotItem.getAxis("left").autoSIPrefixScale == 1.0
+
+
+def test_items_asked_at_every_repaint_answer_in_cpp_with_pyqtgraphs_rectangles(loss_plot, qtbot):
+    """The axes, the legend and the view box answer Qt's boundingRect/shape without Python (no GIL
+    taken from the training thread), with the rectangles pyqtgraph's own methods give."""
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    axes = [loss_plot.plotItem.getAxis(name) for name in ("left", "bottom")]
+
+    def check():
+        for axis in axes:
+            assert axis.boundingRect() == pg.AxisItem.boundingRect(axis)     # with the grid: the whole plot
+        legend = loss_plot.legend
+        assert legend.boundingRect() == pg.LegendItem.boundingRect(legend)
+        vb = loss_plot.view_box
+        assert vb.shape().boundingRect() == pg.GraphicsWidget.boundingRect(vb)
+
+    check()
+    assert axes[0].boundingRect().width() > loss_plot.view_box.width()          # the grid is on
+    loss_plot.resize(650, 420)                                                   # the axes and the view move
+    qtbot.waitUntil(lambda: loss_plot.view_box.width() < 600)
+    check()
+    for axis in axes:
+        axis.setGrid(False)
+    check()
+    assert axes[0].boundingRect().width() < loss_plot.view_box.width()
+    for axis in axes:
+        axis.setStyle(tickLength=-25)                                          # ticks reach out further
+    check()
+
+
+def test_view_box_still_zooms_with_the_mouse_wheel(loss_plot, qtbot):
+    """It paints nothing, so it tells Qt it has no contents; the mouse still finds it."""
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    loss_plot.update_data(healthy_losses(), 199, (), np.array([-1, -1, -1]))
+    vb = loss_plot.view_box
+    before = vb.viewRange()[0]
+    centre = loss_plot.mapFromScene(vb.sceneBoundingRect().center())
+    event = QtGui.QWheelEvent(QtCore.QPointF(centre), QtCore.QPointF(loss_plot.mapToGlobal(centre)),
+                              QtCore.QPoint(), QtCore.QPoint(0, 240), QtCore.Qt.MouseButton.NoButton,
+                              QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(loss_plot.viewport(), event)
+    after = vb.viewRange()[0]
+    assert after[1] - after[0] < 0.9 * (before[1] - before[0])                  # zoomed in
 
 
 def test_step_axis_reads_whole_numbers_after_a_theme_change(loss_plot):

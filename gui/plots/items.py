@@ -18,6 +18,13 @@ class BoundedViewBox(pg.ViewBox):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.bounds = [None, None]            # x, y: (lo, hi) or None = from the items
+        # It paints nothing (no border): then Qt does not ask for its Python boundingRect and
+        # paint on every repaint (see skip_empty); it still finds it under the mouse.
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+
+    # It clips the curves to its shape, asked for at every repaint: QGraphicsWidget's own
+    # (C++, no GIL) is the same rectangle as pyqtgraph's, less half a pixel right and below.
+    shape = QtWidgets.QGraphicsWidget.shape
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):
         if items is None and None not in self.bounds:
@@ -40,19 +47,42 @@ def _pen(color, width=2.0, alpha=255, dashed=False, dotted=False):
 class LogAxis(pg.AxisItem):
     """On a log axis, label whole decades (every n-th when crowded), minor ticks 2…9 unlabelled.
 
-    Its bounding rectangle (which covers the plot when the grid is on) is asked for at
-    every repaint of the plot; it is kept until the axis, the view or the style change."""
+    Its bounding rectangle (which covers the plot when the grid is on) is asked for, several
+    times, at every repaint of the plot.  So it is QGraphicsWidget's own (C++: no Python call,
+    no GIL taken from the training thread), which is the axis's rectangle widened by its
+    window-frame margins; the margins hold pyqtgraph's rectangle, worked out again when the
+    axis, its view, the grid or the style change (``_fit_bounds``)."""
 
     PX_PER_LABEL = 45
+    boundingRect = QtWidgets.QGraphicsWidget.boundingRect
 
-    def boundingRect(self):
-        view = self.linkedView()
-        key = (self.geometry(), view.geometry() if view is not None else None, self.grid,
-               self.style["tickLength"], self.style["hideOverlappingLabels"])
-        cached = getattr(self, "_rect_cache", None)
-        if cached is None or cached[0] != key:
-            cached = self._rect_cache = (key, super().boundingRect())
-        return QtCore.QRectF(cached[1])
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.geometryChanged.connect(self._fit_bounds)
+
+    def linkToView(self, view):
+        old = self.linkedView()
+        if old is not None:
+            old.geometryChanged.disconnect(self._fit_bounds)
+        super().linkToView(view)
+        view.geometryChanged.connect(self._fit_bounds)
+        self._fit_bounds()
+
+    def setGrid(self, grid):
+        super().setGrid(grid)
+        self._fit_bounds()
+
+    def setStyle(self, **kwargs):
+        super().setStyle(**kwargs)
+        self._fit_bounds()
+
+    @QtCore.Slot()
+    def _fit_bounds(self) -> None:
+        want, rect = pg.AxisItem.boundingRect(self), self.rect()
+        margins = (rect.left() - want.left(), rect.top() - want.top(),
+                   want.right() - rect.right(), want.bottom() - rect.bottom())
+        if margins != self.getWindowFrameMargins():
+            self.setWindowFrameMargins(*margins)
 
     def tickStrings(self, values, scale, spacing):
         """Large whole numbers in full, with thousands separators ("500,000", not "500000" / "1e+06")."""
@@ -77,6 +107,11 @@ class LegendStrip(pg.LegendItem):
     """A legend laid out in a row under the plot (never over the curves), several entries per line."""
 
     SAMPLE_WIDTH = 20         # an ItemSample's width
+    # Qt asks for these at every repaint of the plot (the legend clips its entries to its shape);
+    # QGraphicsWidget's own give the same rectangle (0, 0, width, height) without Python, so
+    # without taking the GIL from the training thread.
+    boundingRect = QtWidgets.QGraphicsWidget.boundingRect
+    shape = QtWidgets.QGraphicsWidget.shape
 
     def __init__(self, plot: pg.PlotItem, columns: int = 4):
         super().__init__(offset=None, horSpacing=18, frame=False)
