@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 import pyqtgraph as pg
 
 from .ranges import _bucket_x, _polyline, decimate, segments
@@ -35,6 +35,20 @@ def draw_segments(painter: QtGui.QPainter, segs: np.ndarray, counts, pens) -> No
         offset += n
 
 
+class _Surface(QtWidgets.QGraphicsRectItem):
+    """Where a CurveLayer paints: a C++ item the size of the view, whose paint is the layer's.
+    Qt asks an item for its bounding rectangle several times at every repaint; a C++ item's
+    answer takes no GIL from the training thread (see gui.worker), a Python item's does."""
+
+    def __init__(self, layer: "CurveLayer"):
+        super().__init__(layer)
+        self.layer = layer
+        self.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))     # (then its bounding rectangle is its rect)
+
+    def paint(self, p, opt, widget=None):
+        self.layer.paint(p, opt, widget)
+
+
 class CurveLayer(pg.GraphicsObject):
     """Every run's loss curve in one item, drawn into a cached image that only grows.
 
@@ -50,6 +64,8 @@ class CurveLayer(pg.GraphicsObject):
 
     def __init__(self, width: float = 2.0):
         super().__init__()
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)     # _Surface paints
+        self.surface = _Surface(self)
         self.width = float(width)
         self.colors, self.samples = [], []     # samples: legend items; hiding one hides its run
         self._pens = []
@@ -137,7 +153,12 @@ class CurveLayer(pg.GraphicsObject):
         if vb is not None:
             self.prepareGeometryChange()
             self._rect = QtCore.QRectF(vb.viewRect())
+            self.surface.setRect(self._rect)
             self.update()
+
+    def update(self, *rect):
+        """Repaint (a rectangle of) the layer: its surface is what paints."""
+        self.surface.update(*rect)
 
     # -- painting ----------------------------------------------------------------------------
     def _visible_steps(self, v0: float, v1: float):
