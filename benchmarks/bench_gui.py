@@ -1,7 +1,7 @@
 """Window benchmark: repaints, GUI-thread stalls, training speed, memory, first paint.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--runs 16] [--steps 100000]
-        [--samples 100] [--hidden 2] [--repeat 3] [--paired 3] [--turns 2] [--launches 3] [--profile FILE]
+        [--samples 100] [--hidden 2] [--repeat 3] [--paired 3] [--turns 0.5] [--launches 3] [--profile FILE]
 
 About 5 minutes.  The issue's setting: K = 16 runs (learning rates spread over
 0.01 … 3, so some converge, some oscillate and some diverge), N = 100 samples of
@@ -22,9 +22,10 @@ runs alternate with headless runs (h, w, h, w, h, w, h).  Figures, each against 
   so whole runs side by side (each window run against the mean of the headless runs
   before and after it, also shown) say little.  The verdict comes from ``--paired``
   budgets trained in turns (``paired_speed``): ``--turns`` seconds in the window at full
-  speed, then the same steps headless, and so on to the end of the budget; PASS if the
-  median of the turns' ratios >= 80 % (the quartiles are shown: single pairs still
-  range over ±20 %).  Also shown: the share of the
+  speed (its speed taken between the turn's first and last frames), then the same steps
+  headless, and so on to the end of the budget; PASS if the median of the turns' ratios
+  >= 80 % (the quartiles are shown: single pairs still range over ±20 %; short turns give
+  many pairs, ~25 a budget, each of two turns a second apart).  Also shown: the share of the
   time the GUI thread and the training thread were on a CPU (``time.thread_time``,
   /proc/self/task/*/stat) and run-steps per CPU second of each (which separates the
   training thread waiting for the GIL from it running slower).
