@@ -42,7 +42,10 @@ class Trainer:
     ``theta0`` is one parameter vector shared by every run (the usual case: the learning
     rate is then the only difference), or one row per run.  With ``sharpness_every`` = k
     > 0 the top and bottom Hessian eigenvalues of every run are measured at step 0 and
-    every k steps (``sharpness_steps``, ``sharpness``, ``lambda_min``).
+    every k steps (``sharpness_steps``, ``sharpness``, ``lambda_min``).  Training only
+    notes the parameters at those steps; the eigenvalues are worked out, in batches, when
+    ``sharpness`` or ``lambda_min`` is read (a window that does not show them does not
+    pay for them while it trains).
     """
 
     def __init__(self, data: Dataset, model: ModelSpec, learning_rates, theta0: np.ndarray,
@@ -84,6 +87,7 @@ class Trainer:
         self._mark_diverged(loss0)
         self.sharpness_every = int(sharpness_every)
         self.sharpness_steps, self._lam_max, self._lam_min = [], [], []
+        self._unmeasured = []                   # (θ, active) at the steps not yet measured
         if self.sharpness_every:
             self._measure_sharpness()
 
@@ -157,21 +161,33 @@ class Trainer:
         return self.model.hessian(self.theta, self.data.x, self.data.y)
 
     def _measure_sharpness(self) -> None:
-        ev = eigenvalues(self.hessian())
-        top, bottom = ev[:, -1].copy(), ev[:, 0].copy()
-        top[~self.active] = bottom[~self.active] = np.nan
+        """Note this step's parameters (and which runs still train) for a λ measurement."""
         self.sharpness_steps.append(self.t)
-        self._lam_max.append(top)
-        self._lam_min.append(bottom)
+        self._unmeasured.append((self.theta.copy(), self.active.copy()))
+
+    def _measure_noted(self, batch: int = 32) -> None:
+        """λ_max and λ_min at the noted steps, ``batch`` steps' worth of Hessians at a time."""
+        K = self.runs
+        while self._unmeasured:
+            noted, self._unmeasured = self._unmeasured[:batch], self._unmeasured[batch:]
+            ev = eigenvalues(self.model.hessian(np.concatenate([th for th, _ in noted]),
+                                                self.data.x, self.data.y))
+            stopped = ~np.concatenate([active for _, active in noted])
+            top, bottom = ev[:, -1].copy(), ev[:, 0].copy()
+            top[stopped] = bottom[stopped] = np.nan             # a stopped run has no curvature to show
+            self._lam_max.extend(top.reshape(-1, K))
+            self._lam_min.extend(bottom.reshape(-1, K))
 
     @property
     def sharpness(self) -> np.ndarray:
         """(K, M) λ_max of every run at each step of ``sharpness_steps``."""
+        self._measure_noted()
         return np.array(self._lam_max).reshape(-1, self.runs).T
 
     @property
     def lambda_min(self) -> np.ndarray:
         """(K, M) the smallest Hessian eigenvalue of every run at ``sharpness_steps``."""
+        self._measure_noted()
         return np.array(self._lam_min).reshape(-1, self.runs).T
 
     def run(self, chunk: int = 1000):
@@ -181,7 +197,9 @@ class Trainer:
             self.step(chunk)
             yield self.progress(start)
 
-    def progress(self, start: int = 0) -> Progress:
+    def progress(self, start: int = 0, sharpness: bool = True) -> Progress:
+        """The state after the last step, with the losses from step ``start`` on; with the
+        sharpness history (measured now if need be) unless ``sharpness`` is False."""
         dead = None
         if self.model.kind == "mlp" and self.model.activation == "relu":
             dead = dead_units(self.theta, self.data.x, self.model.hidden, self.model.activation)
@@ -189,7 +207,8 @@ class Trainer:
         grad[~self.active] = 0.0                 # a stopped run no longer moves
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
                         grad, self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active,
-                        tuple(self.sharpness_steps), self.sharpness if self.sharpness_every else None, dead)
+                        tuple(self.sharpness_steps), self.sharpness if self.sharpness_every and sharpness else None,
+                        dead)
 
     @property
     def outcomes(self) -> tuple:

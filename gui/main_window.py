@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         self._build_views()
         self.plots_built = True
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.controller.want_sharpness(self.tabs.currentWidget() is self._why_tab)
         remember = self.remember
         dark = remember and self.settings.value("dark", False, type=bool)
         log_x = remember and self.settings.value("log_x", False, type=bool)
@@ -221,6 +222,7 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         self.tabs.addTab(scroll, "Why it diverges")
+        self._why_tab = scroll
         self.tabs.setTabToolTip(2, "Curvature: the sharpness of every run against 2/η, the stability "
                                    "forecast, the range test, the loss landscape and the phase diagram.")
         self.analysis.add_rate.connect(self._on_analysis_add_rate)
@@ -610,6 +612,8 @@ class MainWindow(QMainWindow):
     def _on_tabs_current_changed(self, index: int) -> None:
         if self.tabs.currentWidget() is self.multiples and self._multiples_stale:
             self._rebuild_multiples()
+        # λ_max is measured while the tab that shows it is open (training only notes θ otherwise)
+        self.controller.want_sharpness(self.tabs.currentWidget() is self._why_tab)
         self.draw()
 
     @Slot()

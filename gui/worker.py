@@ -85,6 +85,7 @@ class TrainWorker(QObject):
         self._generation = -1
         self._rate = 0.0                       # steps per second, measured (sizes the slices)
         self.cancel_upto = 0                   # written by the GUI thread (see module doc)
+        self.sharpness_wanted = True           # also: reports carry the sharpness history
 
     @Slot(int, object)
     def _on_controller_trainer_sent(self, generation: int, trainer) -> None:
@@ -100,7 +101,7 @@ class TrainWorker(QObject):
             return
         start = trainer.t
         recent = self._train(trainer, request, n, keep)
-        self.progressed.emit(request, generation, trainer.progress(start),
+        self.progressed.emit(request, generation, trainer.progress(start, sharpness=self.sharpness_wanted),
                              np.array(recent) if recent else None)
 
     def _train(self, trainer, request: int, n: int, keep: int = 0) -> list:
@@ -278,7 +279,9 @@ class TrainingController(QObject):
         data = experiment.make_data()
         # λ_max of every run SHARPNESS_POINTS times over the budget (at most every 10 steps).
         # One measurement of 16 runs costs about 10 steps at H = 2 (benchmarks/bench_sharpness.py):
-        # 250 points over 100,000 steps cost ~2.5% of the training, 1000 cost ~10%.
+        # 250 points over 100,000 steps cost ~2.5% of the training, 1000 cost ~10%.  The trainer
+        # only notes θ at those steps; they are measured when a report asks for them (while the
+        # tab that shows them is open: want_sharpness), in batches.
         every = max(10, experiment.steps // SHARPNESS_POINTS)
         trainer = experiment.trainer(data, sharpness_every=every)
         run = self._running if keep_running is None else keep_running
@@ -346,6 +349,17 @@ class TrainingController(QObject):
         if self._running:
             self._pump()
 
+    def want_sharpness(self, on: bool) -> None:
+        """Whether reports carry the sharpness history (λ_max is then measured as training goes;
+        otherwise the trainer only notes the parameters, and measures them when next asked).
+        Turned on while idle, it asks for a report at once."""
+        on = bool(on)
+        if on == self._worker.sharpness_wanted:
+            return
+        self._worker.sharpness_wanted = on
+        if on and self.trainer is not None and not self._pending:
+            self._request(0)
+
     def shutdown(self) -> None:
         """Stop training and the thread, and wait for it (safe to call twice)."""
         if self._closed:
@@ -390,6 +404,7 @@ class TrainingController(QObject):
         # FIFO: every batch of this generation continues the last one
         self._losses[:, progress.start:progress.t + 1] = progress.losses
         moved = progress.t != self.t
+        news = moved or (progress.sharpness is not None and (self.progress is None or self.progress.sharpness is None))
         self.progress = progress
         if recent is not None:
             if progress.t - progress.start > len(recent):       # older thetas are not the steps just before
@@ -397,8 +412,9 @@ class TrainingController(QObject):
             self._recent.extend(recent)
         elif moved:
             self._recent.clear()
-        if moved:
+        if news:
             self._dirty = True
+        if moved:
             self._rate.append((time.perf_counter(), progress.t))
             while len(self._rate) > 2 and self._rate[-1][0] - self._rate[0][0] > 1.0:
                 self._rate.popleft()

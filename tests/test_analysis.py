@@ -116,6 +116,28 @@ def test_sharpness_tracking_records_every_k_steps_and_matches_the_hessian():
     assert np.all(tr.sharpness >= 2.0 - 1e-9)
 
 
+def test_sharpness_noted_while_training_is_measured_when_read():
+    """Training only notes θ at the sharpness steps; λ_max and λ_min read later (in batches) are
+    the eigenvalues of the Hessian at each of those steps, a diverged run's NaN after it stopped."""
+    exp = replace(preset("exercise4"), steps=300, learning_rates=(0.1, 1.0, 10.0)).validated()
+    tr = exp.trainer(sharpness_every=20)
+    for n in (7, 60, 233):                                   # batches across the noting steps
+        tr.step(n)
+        assert tr.progress(sharpness=False).sharpness is None
+    assert len(tr.sharpness_steps) == 16 and len(tr._lam_max) == 0     # noted, not measured yet
+    lam_max, lam_min = tr.sharpness, tr.lambda_min
+    for m, step in enumerate(tr.sharpness_steps):
+        ref = exp.trainer()
+        ref.step(step)
+        ev = eigenvalues(ref.hessian())
+        live = ref.active
+        np.testing.assert_allclose(lam_max[live, m], ev[live, -1], rtol=1e-9)
+        np.testing.assert_allclose(lam_min[live, m], ev[live, 0], rtol=1e-9, atol=1e-12)
+        assert np.all(np.isnan(lam_max[~live, m]))
+    assert not tr.active[2]                                  # (lr = 10 blows up at step 3)
+    np.testing.assert_array_equal(tr.progress().sharpness, lam_max)
+
+
 # -- range test ------------------------------------------------------------------------------
 def test_smoothing_is_a_debiased_ema():
     v = np.array([4.0, 2.0, 1.0])

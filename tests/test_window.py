@@ -203,6 +203,28 @@ def test_each_preset_loads_in_one_click_and_trains_to_the_end(qtbot, window, nam
         assert style.outcome_text(outcome) in window.controls.runs.outcome_text(k)
 
 
+def test_sharpness_is_measured_while_its_tab_is_open_and_on_opening_it(qtbot, window):
+    """Training with the overlay shown only notes θ at the sharpness steps (reports carry no λ);
+    opening "Why it diverges" brings the whole history, the same as measuring it all along."""
+    window.controls.preset_buttons["exercise4"].click()
+    train_to_end(qtbot, window)
+    c = window.controller
+    assert c.progress.sharpness is None
+    window.tabs.setCurrentWidget(window._why_tab)
+    qtbot.waitUntil(lambda: c.progress.sharpness is not None, timeout=TIMEOUT)
+    ref = preset("exercise4").trainer(sharpness_every=c.trainer.sharpness_every)
+    ref.step(ref.steps)
+    np.testing.assert_array_equal(c.progress.sharpness_steps, ref.sharpness_steps)
+    np.testing.assert_allclose(c.progress.sharpness, ref.sharpness, rtol=1e-9)
+    plot = window.analysis.sharpness_plot
+    qtbot.waitUntil(lambda: plot._last is not None and plot._last[0].size == len(ref.sharpness_steps),
+                    timeout=TIMEOUT)
+    window.tabs.setCurrentWidget(window.overlay)                 # and off again: a new run notes only
+    window.controls.preset_buttons["exercise3"].click()
+    train_to_end(qtbot, window)
+    assert c.progress.sharpness is None
+
+
 def test_tutorial_preset_shows_the_chain_rule_of_explain(qtbot, window):
     window.controls.preset_buttons["tutorial"].click()
     window.draw()
