@@ -40,9 +40,11 @@ the loop produces as fast as it can, so pacing would need sleeps in the generato
 A plain QThread + QObject worker answering requests gives pacing, single steps,
 reset and close with ordinary queued signals.
 
-The one thing shared across threads without a signal is ``TrainWorker.cancel_upto``,
-an int written by the GUI thread and read by the worker between slices (an atomic
-store and load under the GIL): it lets the worker abandon queued work at once.
+Two things are shared across threads without a signal, each written by the GUI thread
+and read by the worker (an atomic store and load under the GIL): ``cancel_upto``, an
+int read between slices, lets the worker abandon queued work at once; and
+``sharpness_wanted``, read when it reports, says whether the report carries the
+sharpness history (measured only while the tab that shows it is open).
 """
 from __future__ import annotations
 
