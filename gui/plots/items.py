@@ -3,6 +3,7 @@ under the plot, the themed plot widget, and helpers that keep what does not chan
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -63,7 +64,8 @@ class LogAxis(pg.AxisItem):
     def linkToView(self, view):
         old = self.linkedView()
         if old is not None:
-            old.geometryChanged.disconnect(self._fit_bounds)
+            with contextlib.suppress(RuntimeError, TypeError):     # (a view already gone, or never hooked)
+                old.geometryChanged.disconnect(self._fit_bounds)
         super().linkToView(view)
         view.geometryChanged.connect(self._fit_bounds)
         self._fit_bounds()
