@@ -74,7 +74,6 @@ class CurveLayer(pg.GraphicsObject):
         self._T = 0
         self._log_x = False
         self._generation = 0                   # bumped when what was drawn is no longer valid
-        self._rect = QtCore.QRectF()
         self._image = None
         self._key = None
         self._state = None                     # incremental drawing: see _start
@@ -126,7 +125,7 @@ class CurveLayer(pg.GraphicsObject):
         if vb is None:
             return
         x0, x1 = self._vx([max(a - 1, 1 if self._log_x else 0), max(b - 1, 0)])
-        r = self._rect
+        r = self.surface.rect()
         width = vb.width()
         px = r.width() / width if width > 0 else 0.0
         self.update(QtCore.QRectF(x0 - 3 * px, r.top(), x1 - x0 + 6 * px, r.height()))
@@ -146,14 +145,13 @@ class CurveLayer(pg.GraphicsObject):
 
     # -- geometry ----------------------------------------------------------------------------
     def boundingRect(self):
-        return QtCore.QRectF(self._rect)
+        return self.surface.rect()                # (the view's rectangle: see viewRangeChanged)
 
     def viewRangeChanged(self):
         vb = self.getViewBox()
         if vb is not None:
             self.prepareGeometryChange()
-            self._rect = QtCore.QRectF(vb.viewRect())
-            self.surface.setRect(self._rect)
+            self.surface.setRect(vb.viewRect())
             self.update()
 
     def update(self, *rect):
