@@ -89,7 +89,7 @@ class Trainer:
         self.sharpness_steps, self._lam_max, self._lam_min = [], [], []
         self._unmeasured = []                   # (θ, active) at the steps not yet measured
         if self.sharpness_every:
-            self._measure_sharpness()
+            self._note_sharpness()
 
     @property
     def done(self) -> bool:
@@ -126,7 +126,7 @@ class Trainer:
                 if not (sum(loss.tolist()) <= bound):
                     self._mark_diverged(loss)
                 if every and t % every == 0:
-                    self._measure_sharpness()
+                    self._note_sharpness()
             self.monitor.record_ring(self._deltas, self._thetas, t, n)
         self._blank_stopped(t0 + 1, t + 1)
         self.monitor.classify(self.losses, self.t, self.active)
@@ -160,7 +160,7 @@ class Trainer:
         """(K, P, P) the exact Hessian of every run's loss at its current parameters."""
         return self.model.hessian(self.theta, self.data.x, self.data.y)
 
-    def _measure_sharpness(self) -> None:
+    def _note_sharpness(self) -> None:
         """Note this step's parameters (and which runs still train) for a λ measurement."""
         self.sharpness_steps.append(self.t)
         self._unmeasured.append((self.theta.copy(), self.active.copy()))
