@@ -172,7 +172,6 @@ def test_loss_series_scanned_in_chunks_equals_one_pass():
         positive = np.where(finite > 0, finite, np.nan)
         np.testing.assert_allclose(series.lo_log, np.log10(np.nanmin(positive, axis=1)))
         np.testing.assert_allclose(series.hi_log, np.log10(np.nanmax(positive, axis=1)))
-        np.testing.assert_allclose(series.log[:, :300], np.log10(positive), equal_nan=True)
     np.testing.assert_array_equal(series.lo, np.nanmin(finite, axis=1))
     np.testing.assert_array_equal(series.hi, np.nanmax(finite, axis=1))
     np.testing.assert_array_equal(series.last, [299, 299, 119])
@@ -183,6 +182,12 @@ def test_loss_series_scanned_in_chunks_equals_one_pass():
     for t in (100, 118, 150, 299):                               # (steps 119 … 150: inf, then NaN)
         series.update(tail[:, :t + 1])
     assert series.last[3] == series.last_pos[3] == 118 and np.isfinite(series.hi[3])
+    perfect = np.vstack([losses[:2], np.r_[np.geomspace(1, 1e-3, 71), np.zeros(229)]])   # a fit exact from step 71
+    series = LossSeries()
+    for t in (50, 70, 100, 299):
+        series.update(perfect[:, :t + 1])
+    assert series.last[2] == 299 and series.last_pos[2] == 70              # a log axis shows steps 0 … 70
+    assert series.lo[2] == 0.0 and series.lo_log[2] == pytest.approx(-3.0)
     series.update(healthy_losses(10))                            # a new history starts over
     assert series.n == 10 and series.hi[2] == pytest.approx(1.0)
 
@@ -205,6 +210,12 @@ def test_decimation_keeps_every_columns_envelope():
         np.testing.assert_array_equal(got[:2, 0], in_col[:2, 0])                  # enters at its first point
         np.testing.assert_array_equal(got[:2, 3], in_col[:2, -1])                 # leaves at its last
     assert np.isnan(points[2, 4 * 300:]).all()                                     # no value: nothing drawn
+    with np.errstate(all="ignore"):                 # on a log axis: as if log10 were taken of every point,
+        values[0, 5:40] = 0.0                       # where 0, inf and NaN have no place
+        values[1, 4000] = np.inf
+        shown = np.where(np.isfinite(np.log10(values)), np.log10(values), np.nan)
+    for got, want in zip(decimate(values, cols, log=True), decimate(shown, cols)):
+        np.testing.assert_array_equal(got, want)
     few = np.vstack([np.arange(5.0)])
     starts, points = decimate(few, np.arange(5))                                   # one point per column
     np.testing.assert_array_equal(points.reshape(5, 4), np.repeat(np.arange(5.0)[:, None], 4, axis=1))

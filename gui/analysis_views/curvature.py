@@ -12,7 +12,7 @@ from core.curvature import linear_loss_curves
 from core.report import lr_label
 
 from .. import style
-from ..plots import LossSeries
+from ..plots import log_losses
 from .common import _Plot, _error_label, _label, _log10, _show_error, _swatch, short
 from ..style import CLIFF_COLOR
 from ..plots.items import _pen
@@ -187,7 +187,6 @@ class PredictedLossPlot(_Plot):
         self.set_title("Linear model: measured loss (solid) and predicted (dashed)")
         self.set_axis_log("left", True)
         self.measured, self.predicted = [], []
-        self.series = LossSeries()
         self._bounds_predicted = None
 
     def set_runs(self, learning_rates, colors) -> None:
@@ -205,7 +204,6 @@ class PredictedLossPlot(_Plot):
             self.legend.addItem(meas, f"{lr_label(lr)} measured")
             self.predicted.append(pred)
             self.measured.append(meas)
-        self.series.reset(len(self.measured))
         self._bounds_predicted = None
 
     def set_predicted(self, curves) -> None:
@@ -224,12 +222,11 @@ class PredictedLossPlot(_Plot):
         losses = np.atleast_2d(np.asarray(losses, dtype=float))
         if losses.shape[0] != len(self.measured):
             return
-        self.series.update(losses)
-        T = losses.shape[1]
-        x = np.arange(T, dtype=float)
+        x = np.arange(losses.shape[1], dtype=float)
+        logs = log_losses(losses)
         for k, item in enumerate(self.measured):
-            item.setData(x, self.series.log[k, :T])
-        self._bound(T)
+            item.setData(x, logs[k])
+        self._bound(losses.shape[1])
 
     def _bound(self, T: int | None = None) -> None:
         """From the lowest predicted loss (at most a dozen decades down) to two decades above the

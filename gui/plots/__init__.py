@@ -28,8 +28,8 @@ Modules: ``ranges`` (axis ranges and decimation, pure numpy), ``layer`` (fast li
 drawing), ``items`` (shared pyqtgraph pieces), ``loss`` (LossPlot), ``fit`` (FitPlot),
 ``multiples`` (SmallMultiples), ``params`` (ParamPanel).
 """
-from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, loss_bounds, nice_ceil,
-                     off_chart, quantize_bounds, segments)
+from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, log_losses, loss_bounds,
+                     nice_ceil, off_chart, quantize_bounds, segments)
 from .layer import CurveLayer, draw_segments
 from .items import (BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp, PixelLabel, cache_axes, cross_marker,
                     set_view_bounds)
@@ -39,8 +39,8 @@ from .multiples import SmallMultiples
 from .params import CHAIN_RULE, ParamPanel
 
 __all__ = [
-    "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "loss_bounds", "nice_ceil",
-    "off_chart", "quantize_bounds", "segments",
+    "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "log_losses", "loss_bounds",
+    "nice_ceil", "off_chart", "quantize_bounds", "segments",
     "CurveLayer", "draw_segments",
     "BoundedViewBox", "LegendStrip", "LogAxis", "PaintedInCpp", "PixelLabel", "cache_axes", "cross_marker",
     "set_view_bounds",

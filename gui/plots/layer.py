@@ -52,8 +52,8 @@ class _Surface(QtWidgets.QGraphicsRectItem):
 class CurveLayer(pg.GraphicsObject):
     """Every run's loss curve in one item, drawn into a cached image that only grows.
 
-    ``set_data(y)`` gives the curves in view coordinates (``y[k, s]`` at step s; x is the
-    step, or log10 of it on a log step axis).  Painting decimates to the pixel columns of
+    ``set_data(y)`` gives the curves (``y[k, s]`` at step s; x is the step, or log10 of it on
+    a log step axis; y is the loss, or log10 of it on a log loss axis, taken after decimation).  Painting decimates to the pixel columns of
     the view (``decimate``) and draws into an image kept while the view, its size and the
     data's history stay the same: then each frame draws only the steps added since the
     last one (a column's envelope only grows, so drawing over it is exact), and the view
@@ -72,7 +72,7 @@ class CurveLayer(pg.GraphicsObject):
         self._shown_pens = None
         self._y = np.empty((0, 0))
         self._T = 0
-        self._log_x = False
+        self._log_x = self._log_y = False
         self._generation = 0                   # bumped when what was drawn is no longer valid
         self._image = None
         self._key = None
@@ -95,13 +95,14 @@ class CurveLayer(pg.GraphicsObject):
         self._y, self._T = np.empty((len(self.colors), 0)), 0
         self.invalidate()
 
-    def set_data(self, y: np.ndarray, log_x: bool = False, new_history: bool = False) -> None:
-        """``y`` (K, T): the curves so far in view coordinates (a view is fine: read at paint
-        time).  ``new_history``: earlier steps changed (a new experiment, another axis scale)."""
+    def set_data(self, y: np.ndarray, log_x: bool = False, log_y: bool = False, new_history: bool = False) -> None:
+        """``y`` (K, T): the curves so far (a view is fine: read at paint time); ``log_x``, ``log_y``:
+        the axes' scales.  ``new_history``: earlier steps changed (a new experiment)."""
         T_old = self._T
-        if new_history or log_x != self._log_x or y.shape[0] != self._y.shape[0] or y.shape[1] < T_old:
+        if (new_history or (log_x, log_y) != (self._log_x, self._log_y) or y.shape[0] != self._y.shape[0]
+                or y.shape[1] < T_old):
             self._generation += 1
-        self._y, self._T, self._log_x = y, y.shape[1], bool(log_x)
+        self._y, self._T, self._log_x, self._log_y = y, y.shape[1], bool(log_x), bool(log_y)
         if self._state is not None and self._state["generation"] == self._generation and self._T > T_old:
             self._update_strip(self._state["tail"], self._T)
         else:
@@ -140,7 +141,7 @@ class CurveLayer(pg.GraphicsObject):
         if b - a < 1:
             return np.zeros(0), np.zeros(0)
         vx = self._vx(np.arange(a, b))
-        starts, pts = decimate(self._y[k:k + 1, a:b], np.floor((vx - v0) * sx))
+        starts, pts = decimate(self._y[k:k + 1, a:b], np.floor((vx - v0) * sx), self._log_y)
         return _polyline(_bucket_x(vx, starts), pts[0])
 
     # -- geometry ----------------------------------------------------------------------------
@@ -187,7 +188,7 @@ class CurveLayer(pg.GraphicsObject):
             return
         sx, ox, sy, oy = state["map"]
         cols = np.floor(sx * self._vx(np.arange(a, b)) + ox)
-        starts, pts = decimate(self._y[:, a:b], cols)
+        starts, pts = decimate(self._y[:, a:b], cols, self._log_y)
         K, B, prev = pts.shape[0], starts.size, state["prev"]
         lo, hi = state["clip"]
         x = np.empty((K, 4 * B + 1))                          # the last point drawn, then the new ones

@@ -10,7 +10,7 @@ from core.report import lr_label
 from .. import style
 from .items import PixelLabel, _ThemedPlot, _pen, cross_marker
 from .layer import CurveLayer
-from .ranges import LossSeries, _fit_runs, format_number, nice_ceil, quantize_bounds
+from .ranges import LossSeries, _fit_runs, format_number, log_losses, nice_ceil, quantize_bounds
 
 LOSS_LABEL = "loss (mean squared error)"
 AXIS_HOLD = 0.5           # s: a new range within this long of the last grows faster (fewer redraws)
@@ -91,12 +91,11 @@ class LossPlot(_ThemedPlot):
         self._last = (losses, int(t), tuple(outcomes), ds, budget)
         self.series.update(losses)
         T = losses.shape[1]
-        y = self.series.log[:, :T] if self.log_y else losses
         generation = (self.series.generation, self.log_y)
         new_history = generation != self._generation
         if new_history:
             self._x_end = None
-        self.layer.set_data(y, self.log_x, new_history=new_history)
+        self.layer.set_data(losses, self.log_x, self.log_y, new_history=new_history)
         self._generation = generation
         bounds = quantize_bounds(self.series.bounds(ds, self.log_y), self.log_y) if T else None
         x_bounds = self._x_bounds(T, budget)
@@ -108,7 +107,7 @@ class LossPlot(_ThemedPlot):
         marked = {k for k, m in self._marks.items() if m is not None}
         for k in set(np.flatnonzero((ds >= 0) | zero)) | marked:
             zero_from = int(self.series.last_pos[k]) + 1 if zero[k] else -1
-            end = self._mark(int(k), int(ds[k]), bounds, y[k], zero_from)
+            end = self._mark(int(k), int(ds[k]), bounds, zero_from)
             if end is not None:
                 ends[int(k)] = end
         if ends:
@@ -121,6 +120,11 @@ class LossPlot(_ThemedPlot):
         """A step's x in view coordinates (log10 on a log step axis)."""
         with np.errstate(divide="ignore"):
             return float(np.log10(step)) if self.log_x else float(step)
+
+    def _y_view(self, loss):
+        """A loss (or an array of them) in view coordinates: log10 on a log loss axis (NaN where not
+        positive and finite)."""
+        return log_losses(loss) if self.log_y else loss
 
     def _x_bounds(self, T: int, budget: int | None = None):
         """(0, X): X the next "nice" number of steps (or the budget, if nearer), kept until the
@@ -138,7 +142,7 @@ class LossPlot(_ThemedPlot):
             self._x_end, self._x_changed_at = end, now
         return (0.0, float(np.log10(end))) if self.log_x else (0.0, end)
 
-    def _mark(self, k, dstep, bounds, y_view_row, zero_from: int = -1):
+    def _mark(self, k, dstep, bounds, zero_from: int = -1):
         """End a diverged run's curve with an ✗ and 'diverged at step k' (kept inside the view);
         or, on a log axis, the curve of a run whose loss reached exactly 0 at step ``zero_from``
         with 'loss 0 from step k' (no ✗).
@@ -152,7 +156,8 @@ class LossPlot(_ThemedPlot):
                 label.hide()
                 self._marks[k] = None
             return None
-        y, y_view = float(self._last[0][k, end]), float(y_view_row[end])
+        y = float(self._last[0][k, end])
+        y_view = float(self._y_view(y))
         top = bounds[1] if bounds else np.inf
         x_view = self._step_x(end)
         if dstep >= 0:
@@ -255,7 +260,7 @@ class LossPlot(_ThemedPlot):
         (x0, x1), (y0, y1) = vb.viewRange()
         self.hover_label.setAnchor((1 if p.x() > (x0 + x1) / 2 else 0, 0 if p.y() > (y0 + y1) / 2 else 1))
         self.hover_label.setPos(p)
-        y_view = self.series.log[k, s] if self.log_y else losses[k, s]
+        y_view = float(self._y_view(losses[k, s]))
         self.hover_dot.setData([self._step_x(s)], [y_view], symbolBrush=self.colors[k],
                                symbolPen=style.palette(self.dark)["foreground"])
         self.hover_label.show()
@@ -267,7 +272,7 @@ class LossPlot(_ThemedPlot):
         with np.errstate(all="ignore"):
             x = 10.0 ** x_view if self.log_x else x_view
         s = int(np.clip(np.rint(x), 0, losses.shape[1] - 1))
-        column = self.series.log[:, s] if self.log_y else losses[:, s]
+        column = self._y_view(losses[:, s])
         dist = np.abs(column - y_view)
         dist[~np.isfinite(dist)] = np.inf
         for k, sample in enumerate(self.samples):          # a run hidden from the legend is not hovered

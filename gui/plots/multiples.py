@@ -55,9 +55,9 @@ class _RunPanel:
         if text != self.title.text:
             self.title.setText(text, color=self.color, size=f"{style.LABEL_PT}pt", bold=True)
 
-    def show_loss(self, log_rows, x_bounds, bounds, new_history: bool) -> None:
-        """``log_rows`` (1, T): log10 of the losses; ``x_bounds``, ``bounds``: the step and loss ranges."""
-        self.loss_curve.set_data(log_rows, False, new_history=new_history)
+    def show_loss(self, rows, x_bounds, bounds, new_history: bool) -> None:
+        """``rows`` (1, T): the losses (on a log axis); ``x_bounds``, ``bounds``: the step and loss ranges."""
+        self.loss_curve.set_data(rows, False, True, new_history=new_history)
         set_view_bounds(self.loss.vb, x_bounds, quantize_bounds(bounds, True))
 
     def show_fit(self, x_grid, fit, y_data) -> None:
@@ -152,7 +152,7 @@ class SmallMultiples(QtWidgets.QWidget):
             for k in which:
                 own = shared if healthy[k] or not T else loss_bounds(
                     sr.lo_log[k:k + 1], sr.hi_log[k:k + 1], sr.hi[k:k + 1], [-1], True, min_decades=2.0)
-                self.panels[k].show_loss(sr.log[k:k + 1, :T], x_bounds, own, new_history)
+                self.panels[k].show_loss(losses[k:k + 1], x_bounds, own, new_history)
             for k, panel in enumerate(self.panels):
                 if k < len(outcomes):
                     panel.set_outcome(outcomes[k], int(ds[k]))

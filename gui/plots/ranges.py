@@ -87,12 +87,21 @@ def loss_bounds(lo_k, hi_k, peaks, diverged_steps, log: bool, headroom: bool = T
     return _pad(lo, hi, log, min_decades)
 
 
+def log_losses(a):
+    """log10 of losses, as a log axis shows them: NaN where a loss is not positive and finite."""
+    with np.errstate(all="ignore"):
+        lg = np.log10(a)
+    return np.where(np.isfinite(lg), lg, np.nan)
+
+
 class LossSeries:
     """Growing loss curves seen incrementally: each frame only the new steps are scanned.
 
-    Keeps log10 of every loss (NaN where not positive and finite), each run's range on
-    a linear and a log axis, and its last finite step.  Steps already seen are taken as
-    final (a step's loss is written once); a shorter or different history starts over.
+    Keeps each run's range on a linear and a log axis, its last finite step and its last
+    step with a finite positive loss (what a log axis can show).  Steps already seen are
+    taken as final (a step's loss is written once); a shorter or different history starts
+    over.  No log10 of every loss is kept: the log range is the log10 of the positive range
+    (log10 is monotonic), and the curves take log10 after decimation (``decimate(log=True)``).
     """
 
     def __init__(self):
@@ -102,7 +111,6 @@ class LossSeries:
     def reset(self, runs: int) -> None:
         self.generation += 1                    # the curves start over: views redraw them from scratch
         self.runs, self.n, self.first = runs, 0, None
-        self.log = np.empty((runs, 0))
         self.lo, self.hi, self.lo_log, self.hi_log = (np.full(runs, v) for v in (np.inf, -np.inf, np.inf, -np.inf))
         self.last, self.last_pos = np.full(runs, -1), np.full(runs, -1)     # last finite / finite positive step
 
@@ -112,25 +120,22 @@ class LossSeries:
             self.reset(K)
         if T <= self.n:
             return
-        if self.log.shape[1] < T:
-            grown = np.empty((K, max(T, 2 * self.log.shape[1])))
-            grown[:, :self.n] = self.log[:, :self.n]
-            self.log = grown
         new = losses[:, self.n:T]
-        lg = self.log[:, self.n:T]
-        with np.errstate(all="ignore"):
-            np.log10(new, out=lg)              # −inf at 0, inf at inf, NaN below 0 and at NaN
-        lg[np.isinf(lg)] = np.nan                 # so lg is finite exactly where the loss is finite and > 0
         # NaN-ignoring reductions (one fast pass each); a row without a value gives NaN, which fmin/fmax skip
-        lo_log, hi_log = np.fmin.reduce(lg, axis=1), np.fmax.reduce(lg, axis=1)
         lo = np.fmin.reduce(new, axis=1)                      # (inf is never a row's least ...)
         hi = np.fmax.reduce(new, axis=1)
         if np.isinf(hi).any():                                # (... but may be its greatest: rare)
             hi = np.max(new, axis=1, where=np.isfinite(new), initial=-np.inf)
+        lo_pos = lo
+        if (lo <= 0).any():                                   # a loss of exactly 0 (a perfect fit): rare
+            lo_pos = np.min(new, axis=1, where=np.isfinite(new) & (new > 0), initial=np.inf)
+        with np.errstate(all="ignore"):
+            lo_log, hi_log = np.log10(lo_pos), np.log10(hi)   # NaN, ±inf where a row has no positive value
         self.lo_log, self.hi_log = np.fmin(self.lo_log, lo_log), np.fmax(self.hi_log, hi_log)
         self.lo, self.hi = np.fmin(self.lo, lo), np.fmax(self.hi, hi)
-        _track_last(self.last, new, T, np.isfinite(hi))
-        _track_last(self.last_pos, lg, T, np.isfinite(hi_log))   # lg is finite where the loss is finite and > 0
+        has = np.isfinite(hi)
+        _track_last(self.last, new, T, has)
+        _track_last(self.last_pos, new, T, has & (hi > 0), positive=True)
         self.first = losses[:, 0].copy()
         self.n = T
 
@@ -143,16 +148,23 @@ class LossSeries:
         return loss_bounds(lo, hi, self.hi, diverged_steps, log, **kwargs)
 
 
-def _track_last(last: np.ndarray, new: np.ndarray, T: int, any_finite: np.ndarray) -> None:
-    """``last[k]``: the last step with a finite value, where ``new`` (K, n) holds steps T−n … T−1
-    and ``any_finite`` (K,) says which rows have one.  Only a row that has one but not at its end
-    (a run that stopped within these steps) is scanned: the GUI thread calls this every frame,
-    and each numpy call on a large array hands the GIL to the training thread and back."""
-    at_end = np.isfinite(new[:, -1])                  # the usual case: the newest step
+def _drawable(a: np.ndarray, positive: bool) -> np.ndarray:
+    """Where a loss can be drawn: finite (and > 0 on a log axis)."""
+    ok = np.isfinite(a)
+    return ok & (a > 0) if positive else ok
+
+
+def _track_last(last: np.ndarray, new: np.ndarray, T: int, any_ok: np.ndarray, positive: bool = False) -> None:
+    """``last[k]``: the last step with a finite (with ``positive``: finite and > 0) value, where
+    ``new`` (K, n) holds steps T−n … T−1 and ``any_ok`` (K,) says which rows have one.  Only a row
+    that has one but not at its end (a run that stopped within these steps) is scanned: the GUI
+    thread calls this every frame, and each numpy call on a large array hands the GIL to the
+    training thread and back."""
+    at_end = _drawable(new[:, -1], positive)          # the usual case: the newest step
     last[at_end] = T - 1
-    rest = np.flatnonzero(~at_end & any_finite)
+    rest = np.flatnonzero(~at_end & any_ok)
     if rest.size:
-        mask = np.isfinite(new[rest])
+        mask = _drawable(new[rest], positive)
         last[rest] = T - 1 - np.argmax(mask[:, ::-1], axis=1)
 
 
@@ -243,7 +255,7 @@ def quantize_bounds(bounds, log: bool):
     return math.floor(lo / step) * step, math.ceil(hi / step) * step
 
 
-def decimate(values: np.ndarray, cols: np.ndarray):
+def decimate(values: np.ndarray, cols: np.ndarray, log: bool = False):
     """Column-envelope ("M4") decimation of curves that share their x.
 
     ``values`` (K, n): the curves; ``cols`` (n,): the non-decreasing pixel column of each
@@ -253,6 +265,10 @@ def decimate(values: np.ndarray, cols: np.ndarray):
     ``(min, max)``.  A polyline through them, each bucket drawn at one x, lights the pixels
     the full curve lights: a zigzag's envelope stays visible however many points fall in a
     column.  NaN are ignored; a bucket without a finite value gives NaN.
+
+    ``log``: the points are ``log_losses`` of the curves' (a log axis's view coordinates), the
+    same as decimating ``log_losses(values)``, but log10 is taken of the 4 points per column
+    only (first, min, max and last commute with a monotonic function).
     """
     values = np.asarray(values, dtype=float)
     K, n = values.shape
@@ -263,12 +279,16 @@ def decimate(values: np.ndarray, cols: np.ndarray):
     with np.errstate(all="ignore"):
         lo = np.fmin.reduceat(values, starts, axis=1)
         hi = np.fmax.reduceat(values, starts, axis=1)
+        if log and ((lo <= 0).any() or np.isinf(hi).any()):     # what a log axis cannot show: rare
+            values = np.where(_drawable(values, True), values, np.nan)
+            lo = np.fmin.reduceat(values, starts, axis=1)
+            hi = np.fmax.reduceat(values, starts, axis=1)
     first, last = values[:, starts], values[:, ends]
     first = np.where(np.isnan(first), hi, first)
     last = np.where(np.isnan(last), lo, last)
     down = first >= last
-    points = np.stack([first, np.where(down, hi, lo), np.where(down, lo, hi), last], axis=-1)
-    return starts, points.reshape(K, -1)
+    points = np.stack([first, np.where(down, hi, lo), np.where(down, lo, hi), last], axis=-1).reshape(K, -1)
+    return starts, log_losses(points) if log else points
 
 
 def _bucket_x(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
