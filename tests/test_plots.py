@@ -84,6 +84,23 @@ def test_diverged_run_is_marked_with_its_step(loss_plot):
     assert not loss_plot.markers[0].isVisible() and not loss_plot.labels[1].isVisible()
 
 
+def test_a_run_hidden_from_the_legend_loses_its_mark_at_the_next_frame(loss_plot):
+    """Clicking a legend entry hides the run's line (pyqtgraph's ItemSample toggles it); its ✗ and
+    label go with it at the next frame, even one with no new step (the marks are only placed
+    again when something they depend on changed), and come back with it."""
+    losses = blown_up(at=37)
+    args = (losses, 199, ("slow", "converging", "diverged"), np.array([-1, -1, 37]))
+    loss_plot.update_data(*args)
+    marker, label = loss_plot.markers[2], loss_plot.labels[2]
+    assert marker.isVisible() and label.isVisible()
+    loss_plot.samples[2].setVisible(False)
+    loss_plot.update_data(*args)
+    assert not marker.isVisible() and not label.isVisible()
+    loss_plot.samples[2].setVisible(True)
+    loss_plot.update_data(*args)
+    assert marker.isVisible() and label.isVisible()
+
+
 def test_a_loss_of_exactly_zero_is_named_on_a_log_axis(loss_plot):
     """The tutorial's single point is fitted exactly: from some step on the loss is 0.0, which a
     log axis cannot show.  The curve's end says so (no ✗), and not on a linear axis."""

@@ -108,6 +108,11 @@ class CurveLayer(pg.GraphicsObject):
         else:
             self.update()
 
+    @property
+    def generation(self) -> int:
+        """Changes when what was drawn no longer holds (new history, another scale, a run hidden or shown)."""
+        return self._generation
+
     def invalidate(self) -> None:
         self._generation += 1
         self._shown_pens = None

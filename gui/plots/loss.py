@@ -19,9 +19,9 @@ AXIS_HOLD = 0.5           # s: a new range within this long of the last grows fa
 class LossPlot(_ThemedPlot):
     """Loss against step, one curve per run; log loss axis by default; hover for values.
 
-    The curves are given data in view coordinates (log10 computed once per step by
-    LossSeries) and the axes only label them as logarithmic: pyqtgraph's own log mode
-    would take log10 of every point of every curve on every frame.  All curves are one
+    The curves are drawn in view coordinates (on a log axis, log10 of the few points per
+    pixel column that ``decimate`` keeps) and the axes only label them as logarithmic:
+    pyqtgraph's own log mode would take log10 of every point of every curve on every frame.  All curves are one
     ``CurveLayer``; the legend shows a sample line per run (click one to hide its run).
     The step axis grows in steps (``nice_ceil``: 1000, 1500, 2000, 3000 …) up to the step
     budget, the loss axis in quarter decades, so most frames only add points.
@@ -40,6 +40,7 @@ class LossPlot(_ThemedPlot):
         self.log_x, self.log_y = False, True
         self._last = None                     # (losses, t, outcomes, diverged_steps, budget)
         self._marks = {}                      # run -> what its marker shows (skip unchanged)
+        self._marks_key = None                # what the marks were last placed for
         self._generation = None
         self._x_end, self._x_changed_at = None, 0.0     # the step axis ends at _x_end (see _x_bounds)
         self._set_axes_log()
@@ -73,7 +74,7 @@ class LossPlot(_ThemedPlot):
         self.layer.set_runs(self.colors, self.samples)
         self.series.reset(len(self.samples))
         self._last = None
-        self._marks = {}
+        self._marks, self._marks_key = {}, None
         self.hover_label.hide()
         self.hover_dot.hide()
         self._style_texts()
@@ -101,17 +102,15 @@ class LossPlot(_ThemedPlot):
         x_bounds = self._x_bounds(T, budget)
         costly = new_history or self.view_box.bounds != [x_bounds, bounds]
         self._set_bounds(x_bounds, bounds)
-        ends = {}
         # A loss of exactly 0 has no place on a log axis: its curve just stops.  Say so.
         zero = self.log_y & (self.series.last > self.series.last_pos) & (self.series.last_pos >= 0)
-        marked = {k for k, m in self._marks.items() if m is not None}
-        for k in set(np.flatnonzero((ds >= 0) | zero)) | marked:
-            zero_from = int(self.series.last_pos[k]) + 1 if zero[k] else -1
-            end = self._mark(int(k), int(ds[k]), bounds, zero_from)
-            if end is not None:
-                ends[int(k)] = end
-        if ends:
-            self._stack_labels(ends, bounds)
+        rows = np.flatnonzero((ds >= 0) | zero)
+        ends = (self.series.last_pos if self.log_y else self.series.last)[rows]
+        key = (rows.tobytes(), ds[rows].tobytes(), ends.tobytes(), self.series.generation, bounds, x_bounds,
+               self.view_box.width(), self.log_x, self.log_y, self.layer.generation)
+        if key != self._marks_key:          # (the usual frame: the runs that stopped stay where they are)
+            self._marks_key = key
+            self._mark_ends(rows, ds, zero, bounds)
         if self.legend_outcomes:
             self._legend_outcomes(outcomes)
         return costly
@@ -141,6 +140,17 @@ class LossPlot(_ThemedPlot):
                 end = min(end, float(budget))
             self._x_end, self._x_changed_at = end, now
         return (0.0, float(np.log10(end))) if self.log_x else (0.0, end)
+
+    def _mark_ends(self, rows, ds, zero, bounds) -> None:
+        ends = {}
+        marked = {k for k, m in self._marks.items() if m is not None}
+        for k in set(rows) | marked:
+            zero_from = int(self.series.last_pos[k]) + 1 if zero[k] else -1
+            end = self._mark(int(k), int(ds[k]), bounds, zero_from)
+            if end is not None:
+                ends[int(k)] = end
+        if ends:
+            self._stack_labels(ends, bounds)
 
     def _mark(self, k, dstep, bounds, zero_from: int = -1):
         """End a diverged run's curve with an ✗ and 'diverged at step k' (kept inside the view);
@@ -229,6 +239,7 @@ class LossPlot(_ThemedPlot):
         self.view_box.bounds = [None, None]
         self.view_box.enableAutoRange()
         self._marks = {k: () for k in self._marks}          # markers move: draw them again
+        self._marks_key = None
         self._generation = None
         self._x_end = None
         if self._last is not None:

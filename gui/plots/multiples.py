@@ -10,7 +10,7 @@ from .. import style
 from .items import (BoundedViewBox, LogAxis, PixelLabel, _LayoutWidget, _pen, _show_off_chart, cache_axes, set_view_bounds,
                     skip_empty, within_quarter_pixel)
 from .layer import CurveLayer
-from .ranges import (LossSeries, _fit_runs, _median, clip_far, fit_bounds, healthy_runs, loss_bounds, off_chart,
+from .ranges import (LossSeries, _fit_runs, _median, clip_far, fit_bounds, loss_bounds, off_chart,
                      nice_ceil, quantize_bounds)
 
 
@@ -146,7 +146,7 @@ class SmallMultiples(QtWidgets.QWidget):
             which = [(self._next + i) % K for i in range(panels)]
             self._next = (self._next + panels) % K
         shared = sr.bounds(ds, True, headroom=False, min_decades=2.0) if T else None
-        healthy = healthy_runs(sr.hi, ds)
+        healthy = sr.healthy(ds)
         x_bounds = self._x_bounds(T, budget, new_history)
         with np.errstate(all="ignore"):
             for k in which:

@@ -68,14 +68,17 @@ def _pad(lo: float, hi: float, log: bool, min_decades: float = 1.0):
     return lo - half, hi + half
 
 
-def loss_bounds(lo_k, hi_k, peaks, diverged_steps, log: bool, headroom: bool = True, min_decades: float = 1.0):
+def loss_bounds(lo_k, hi_k, peaks, diverged_steps, log: bool, headroom: bool = True, min_decades: float = 1.0,
+                healthy=None):
     """(lo, hi) of the loss axis in view coordinates (log10 units on a log axis), or None.
 
     ``lo_k``, ``hi_k``: each run's range in view coordinates; ``peaks``: each run's
-    largest finite loss.  From the healthy runs; with ``headroom``, diverged runs may
-    raise the top by at most HEADROOM_DECADES (log) or one healthy span (linear).
+    largest finite loss.  From the healthy runs (``healthy``: ``healthy_runs(peaks,
+    diverged_steps)`` if already known); with ``headroom``, diverged runs may raise the top
+    by at most HEADROOM_DECADES (log) or one healthy span (linear).
     """
-    healthy = healthy_runs(peaks, diverged_steps)
+    if healthy is None:
+        healthy = healthy_runs(peaks, diverged_steps)
     base = healthy & np.isfinite(hi_k) if healthy.any() else np.isfinite(hi_k)
     if not base.any():
         return None
@@ -110,13 +113,14 @@ class LossSeries:
 
     def reset(self, runs: int) -> None:
         self.generation += 1                    # the curves start over: views redraw them from scratch
-        self.runs, self.n, self.first = runs, 0, None
+        self.runs, self.n, self.first = runs, 0, b""          # first: the bytes of step 0's losses
+        self._healthy = (None, None)                           # (key, healthy_runs) of the last call
         self.lo, self.hi, self.lo_log, self.hi_log = (np.full(runs, v) for v in (np.inf, -np.inf, np.inf, -np.inf))
         self.last, self.last_pos = np.full(runs, -1), np.full(runs, -1)     # last finite / finite positive step
 
     def update(self, losses: np.ndarray) -> None:
         K, T = losses.shape
-        if K != self.runs or T < self.n or (self.n and not np.array_equal(losses[:, 0], self.first, equal_nan=True)):
+        if K != self.runs or T < self.n or (self.n and losses[:, 0].tobytes() != self.first):
             self.reset(K)
         if T <= self.n:
             return
@@ -136,16 +140,24 @@ class LossSeries:
         has = np.isfinite(hi)
         _track_last(self.last, new, T, has)
         _track_last(self.last_pos, new, T, has & (hi > 0), positive=True)
-        self.first = losses[:, 0].copy()
+        self.first = losses[:, 0].tobytes()
         self.n = T
 
     def ranges(self, log: bool):
         """Each run's (lo, hi) in view coordinates."""
         return (self.lo_log, self.hi_log) if log else (self.lo, self.hi)
 
+    def healthy(self, diverged_steps) -> np.ndarray:
+        """``healthy_runs`` of these runs (their peaks seldom change: the last answer is kept)."""
+        ds = np.asarray(diverged_steps)
+        key = self.hi.tobytes() + ds.tobytes()
+        if key != self._healthy[0]:
+            self._healthy = (key, healthy_runs(self.hi, ds))
+        return self._healthy[1]
+
     def bounds(self, diverged_steps, log: bool, **kwargs):
         lo, hi = self.ranges(log)
-        return loss_bounds(lo, hi, self.hi, diverged_steps, log, **kwargs)
+        return loss_bounds(lo, hi, self.hi, diverged_steps, log, healthy=self.healthy(diverged_steps), **kwargs)
 
 
 def _drawable(a: np.ndarray, positive: bool) -> np.ndarray:
