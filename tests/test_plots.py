@@ -10,7 +10,7 @@ from core.errors import ConfigError
 from core.explain import tutorial_step
 from gui import style
 from gui.plots import (FitPlot, LossPlot, LossSeries, ParamPanel, SmallMultiples, decimate, healthy_runs,
-                       nice_ceil, quantize_bounds, trail_alpha)
+                       nice_ceil, quantize_bounds, segments, trail_alpha)
 from gui.analysis_views.common import _Plot as CurvePlot
 from gui.render import export_png, save_loss_png
 
@@ -236,6 +236,19 @@ def test_decimation_keeps_every_columns_envelope():
     few = np.vstack([np.arange(5.0)])
     starts, points = decimate(few, np.arange(5))                                   # one point per column
     np.testing.assert_array_equal(points.reshape(5, 4), np.repeat(np.arange(5.0)[:, None], 4, axis=1))
+
+
+def test_segments_join_consecutive_finite_distinct_points_curve_by_curve():
+    y = np.array([[0.0, 1.0, np.nan, 2.0, 3.0, 3.0, 4.0],
+                  [np.inf, 1.0, 1.0, 1.0, 5.0, np.nan, np.nan],
+                  [np.nan] * 7])
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 4.0, 5.0])
+    for xs in (x, np.vstack([x, x, x])):                        # one x for all curves, or one each
+        segs, counts = segments(xs, y)
+        want = [(x[i], y[k, i], x[i + 1], y[k, i + 1]) for k in range(3) for i in range(6)    # by hand:
+                if np.isfinite([y[k, i], y[k, i + 1]]).all() and (x[i], y[k, i]) != (x[i + 1], y[k, i + 1])]
+        np.testing.assert_array_equal(segs, np.array(want))
+        np.testing.assert_array_equal(counts, [3, 3, 0])
 
 
 def test_axes_grow_in_coarse_steps():

@@ -282,24 +282,36 @@ def decimate(values: np.ndarray, cols: np.ndarray, log: bool = False):
     same as decimating ``log_losses(values)``, but log10 is taken of the 4 points per column
     only (first, min, max and last commute with a monotonic function).
     """
+    # Few numpy calls, none through numpy's Python wrappers (np.stack, np.diff...): the GUI thread
+    # decimates every frame, and each call is time the training thread waits for the GIL.
     values = np.asarray(values, dtype=float)
     K, n = values.shape
     if n == 0:
         return np.zeros(0, dtype=np.intp), np.empty((K, 0))
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(cols)) + 1))
-    ends = np.append(starts[1:], n) - 1
-    with np.errstate(all="ignore"):
+    cols = np.asarray(cols)
+    new_col = np.empty(n, bool)
+    new_col[0] = True
+    np.not_equal(cols[1:], cols[:-1], out=new_col[1:])
+    starts = new_col.nonzero()[0]
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    ends[-1] = n - 1
+    lo = np.fmin.reduceat(values, starts, axis=1)
+    hi = np.fmax.reduceat(values, starts, axis=1)
+    if log and ((lo <= 0).any() or np.isinf(hi).any()):         # what a log axis cannot show: rare
+        values = np.where(_drawable(values, True), values, np.nan)
         lo = np.fmin.reduceat(values, starts, axis=1)
         hi = np.fmax.reduceat(values, starts, axis=1)
-        if log and ((lo <= 0).any() or np.isinf(hi).any()):     # what a log axis cannot show: rare
-            values = np.where(_drawable(values, True), values, np.nan)
-            lo = np.fmin.reduceat(values, starts, axis=1)
-            hi = np.fmax.reduceat(values, starts, axis=1)
     first, last = values[:, starts], values[:, ends]
     first = np.where(np.isnan(first), hi, first)
     last = np.where(np.isnan(last), lo, last)
     down = first >= last
-    points = np.stack([first, np.where(down, hi, lo), np.where(down, lo, hi), last], axis=-1).reshape(K, -1)
+    points = np.empty((K, starts.size, 4))
+    points[..., 0] = first
+    points[..., 1] = np.where(down, hi, lo)
+    points[..., 2] = np.where(down, lo, hi)
+    points[..., 3] = last
+    points = points.reshape(K, -1)
     return starts, log_losses(points) if log else points
 
 
@@ -325,11 +337,13 @@ def segments(x: np.ndarray, y: np.ndarray):
     """Line segments of K polylines (x (K, n) or (n,), y (K, n)) between consecutive finite,
     distinct points.  Returns ``(segs, counts)``: segs (N, 4) rows x0, y0, x1, y1, curve by
     curve; counts (K,) how many belong to each curve.  A non-finite point leaves a gap."""
-    x = np.broadcast_to(x, y.shape)
+    x = np.asarray(x, dtype=float)
+    drawable = np.isfinite(y) & np.isfinite(x)                 # (x (n,) broadcasts)
+    if x.ndim == 1:
+        x = x[None, :]
     x0, y0, x1, y1 = x[:, :-1], y[:, :-1], x[:, 1:], y[:, 1:]
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(y0) & np.isfinite(y1) & np.isfinite(x0) & np.isfinite(x1) & ((x0 != x1) | (y0 != y1))
-    segs = np.empty((int(np.count_nonzero(ok)), 4))
-    for i, a in enumerate((x0, y0, x1, y1)):
-        segs[:, i] = a[ok]
-    return segs, np.count_nonzero(ok, axis=1)
+    ok = drawable[:, :-1] & drawable[:, 1:]
+    ok &= (x0 != x1) | (y0 != y1)
+    segs = np.empty(ok.shape + (4,))
+    segs[..., 0], segs[..., 1], segs[..., 2], segs[..., 3] = x0, y0, x1, y1
+    return segs[ok], np.count_nonzero(ok, axis=1)
