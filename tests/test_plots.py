@@ -364,6 +364,7 @@ def test_items_asked_at_every_repaint_answer_in_cpp_with_pyqtgraphs_rectangles(l
         assert legend.boundingRect() == pg.LegendItem.boundingRect(legend)
         vb = loss_plot.view_box
         assert vb.shape().boundingRect() == pg.GraphicsWidget.boundingRect(vb)
+        assert vb.boundingRect() == pg.ViewBox.boundingRect(vb)
 
     check()
     assert axes[0].boundingRect().width() > loss_plot.view_box.width()          # the grid is on

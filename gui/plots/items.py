@@ -22,10 +22,14 @@ class BoundedViewBox(pg.ViewBox):
         # It paints nothing (no border): then Qt does not ask for its Python boundingRect and
         # paint on every repaint (see skip_empty); it still finds it under the mouse.
         self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        self.setWindowFrameMargins(0, 0, 0.5, 0.5)      # (see boundingRect)
 
     # It clips the curves to its shape, asked for at every repaint: QGraphicsWidget's own
     # (C++, no GIL) is the same rectangle as pyqtgraph's, less half a pixel right and below.
     shape = QtWidgets.QGraphicsWidget.shape
+    # Its bounding rectangle, asked for at every repaint too: pyqtgraph's is its rectangle and
+    # half a pixel right and below, which QGraphicsWidget's own (C++) is with those margins.
+    boundingRect = QtWidgets.QGraphicsWidget.boundingRect
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):
         if items is None and None not in self.bounds:

@@ -60,6 +60,12 @@ class CurveLayer(pg.GraphicsObject):
     repaints only the strip they fall in.  Anything else (zoom, resize, new axis range, a
     run hidden from the legend) redraws the image from scratch.  Exports draw directly,
     at the export's resolution.
+
+    A frame makes as few Qt objects from Python as it can: PySide6 releases the GIL when a
+    wrapped Qt object (a QRectF, a QPainter...) made from Python is deleted, so each one
+    hands the GIL to the training thread and takes it back (see gui.worker).  So the view's
+    rectangle is kept as numbers (``_view``), the image has one QPainter for good, and the
+    strip is updated and the image drawn through the overloads that take numbers.
     """
 
     def __init__(self, width: float = 2.0):
@@ -75,6 +81,9 @@ class CurveLayer(pg.GraphicsObject):
         self._log_x = self._log_y = False
         self._generation = 0                   # bumped when what was drawn is no longer valid
         self._image = None
+        self._image_painter = QtGui.QPainter()
+        self._view = None                      # (x0, y0, x1, y1): the view's rectangle (view coordinates)
+        self._px = 0.0                         # view units per pixel along x, at the last paint
         self._key = None
         self._state = None                     # incremental drawing: see _start
         self.full_renders = 0                  # for tests and benchmarks
@@ -127,14 +136,11 @@ class CurveLayer(pg.GraphicsObject):
 
     def _update_strip(self, a: int, b: int) -> None:
         """Repaint only the columns of steps a-1 … b-1 (all of the view's height)."""
-        vb = self.getViewBox()
-        if vb is None:
+        if self._view is None:
             return
         x0, x1 = self._vx([max(a - 1, 1 if self._log_x else 0), max(b - 1, 0)])
-        r = self.surface.rect()
-        width = vb.width()
-        px = r.width() / width if width > 0 else 0.0
-        self.update(QtCore.QRectF(x0 - 3 * px, r.top(), x1 - x0 + 6 * px, r.height()))
+        top, bottom = self._view[1], self._view[3]
+        self.surface.update(float(x0) - 3 * self._px, top, float(x1 - x0) + 6 * self._px, bottom - top)
 
     def points(self, k: int, width_px: float):
         """Run k's polyline as drawn, in view coordinates, at ``width_px`` columns across the view."""
@@ -157,7 +163,9 @@ class CurveLayer(pg.GraphicsObject):
         vb = self.getViewBox()
         if vb is not None:
             self.prepareGeometryChange()
-            self.surface.setRect(vb.viewRect())
+            rect = vb.viewRect()
+            self.surface.setRect(rect)
+            self._view = (rect.left(), rect.top(), rect.right(), rect.bottom())
             self.update()
 
     def update(self, *rect):
@@ -184,7 +192,7 @@ class CurveLayer(pg.GraphicsObject):
         a, b = self._visible_steps(v0, v1)
         K = self._y.shape[0]
         return {"generation": self._generation, "map": (sx, ox, sy, oy), "tail": a, "drawn": a, "end": b,
-                "prev": np.full((K, 2), np.nan), "clip": None}
+                "prev_x": np.full(K, np.nan), "prev_y": np.full(K, np.nan), "clip": None}
 
     def _extend(self, painter: QtGui.QPainter, state: dict) -> None:
         """Draw steps state['tail'] … T−1 (up to the view's end) and move state on."""
@@ -194,11 +202,11 @@ class CurveLayer(pg.GraphicsObject):
         sx, ox, sy, oy = state["map"]
         cols = np.floor(sx * self._vx(np.arange(a, b)) + ox)
         starts, pts = decimate(self._y[:, a:b], cols, self._log_y)
-        K, B, prev = pts.shape[0], starts.size, state["prev"]
+        K, B, px, py = pts.shape[0], starts.size, state["prev_x"], state["prev_y"]
         lo, hi = state["clip"]
         x = np.empty((K, 4 * B + 1))                          # the last point drawn, then the new ones
         y = np.empty((K, 4 * B + 1))
-        x[:, 0], y[:, 0] = prev[:, 0], prev[:, 1]
+        x[:, 0], y[:, 0] = px, py
         x[:, 1:] = np.repeat(cols[starts] + 0.5, 4)           # a column's points at its centre
         with np.errstate(all="ignore"):
             np.clip(sy * pts + oy, lo, hi, out=y[:, 1:])
@@ -208,11 +216,17 @@ class CurveLayer(pg.GraphicsObject):
         pens = self._shown_pens
         segs, counts = segments(x, y)
         draw_segments(painter, segs, counts, pens)
-        body = np.isfinite(y[:, :1 + 4 * (B - 1)])          # before the last (still growing) bucket
-        seen = body.any(axis=1)
-        last = body.shape[1] - 1 - np.argmax(body[:, ::-1], axis=1)
-        rows = np.flatnonzero(seen)
-        prev[rows, 0], prev[rows, 1] = x[rows, last[rows]], y[rows, last[rows]]
+        # The last point drawn before the last (still growing) bucket is where the next frame
+        # goes on from: usually the end of the bucket before it (no fancy indexing: see ranges).
+        i = 4 * (B - 1)
+        at = np.isfinite(y[:, i])
+        np.copyto(px, x[:, i], where=at)
+        np.copyto(py, y[:, i], where=at)
+        if not at.all():
+            body = np.isfinite(y[:, :i + 1])
+            for k in np.flatnonzero(~at & body.any(axis=1)):          # a run that stopped in these steps
+                j = np.flatnonzero(body[k])[-1]
+                px[k], py[k] = x[k, j], y[k, j]
         state["tail"] = a + int(starts[-1])
         state["drawn"] = b
 
@@ -220,27 +234,28 @@ class CurveLayer(pg.GraphicsObject):
         return k >= len(self.samples) or self.samples[k].isVisible()
 
     def paint(self, p, opt, widget):
-        if self._T < 1 or not self.colors:
+        if self._T < 1 or not self.colors or self._view is None:
             return
-        t = p.transform()
-        vb = self.getViewBox()
-        if vb is None:
-            return
-        dev = t.mapRect(vb.viewRect())
-        if dev.width() < 1 or dev.height() < 1:
+        t = p.transform()                           # (scale and shift only: the view's rectangle in pixels)
+        sx, ox, sy, oy = t.m11(), t.dx(), t.m22(), t.dy()
+        xs = (sx * self._view[0] + ox, sx * self._view[2] + ox)
+        ys = (sy * self._view[1] + oy, sy * self._view[3] + oy)
+        d_left, d_right, d_top, d_bottom = min(xs), max(xs), min(ys), max(ys)
+        if d_right - d_left < 1 or d_bottom - d_top < 1:
             return
         if self._exportOpts is not False:                  # an export: draw at its resolution
             state = self._start(t)
-            state["clip"] = (dev.top() - FAR_PX, dev.bottom() + FAR_PX)
+            state["clip"] = (d_top - FAR_PX, d_bottom + FAR_PX)
             p.save()
             p.resetTransform()
             p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, bool(self._exportOpts.get("antialias", True)))
-            p.setClipRect(dev)
+            p.setClipRect(QtCore.QRectF(d_left, d_top, d_right - d_left, d_bottom - d_top))
             self._extend(p, state)
             p.restore()
             return
-        left, top = math.floor(dev.left()), math.floor(dev.top())
-        w, h = math.ceil(dev.right()) - left, math.ceil(dev.bottom()) - top
+        self._px = 1.0 / abs(sx) if sx else 0.0
+        left, top = math.floor(d_left), math.floor(d_top)
+        w, h = math.ceil(d_right) - left, math.ceil(d_bottom) - top
         device = p.device()
         dpr = device.devicePixelRatioF() if device is not None else 1.0
         key = (t.m11(), t.dx(), t.m22(), t.dy(), left, top, w, h, dpr, self._generation)
@@ -254,11 +269,12 @@ class CurveLayer(pg.GraphicsObject):
             self._state["clip"] = (top - FAR_PX, top + h + FAR_PX)
             self.full_renders += 1
         if min(self._T, self._state["end"]) > self._state["drawn"]:
-            ip = QtGui.QPainter(self._image)
+            ip = self._image_painter
+            ip.begin(self._image)
             ip.translate(-left, -top)
             self._extend(ip, self._state)
             ip.end()
         p.save()
         p.resetTransform()
-        p.drawImage(QtCore.QPointF(left, top), self._image)
+        p.drawImage(left, top, self._image)
         p.restore()

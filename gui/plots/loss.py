@@ -41,6 +41,9 @@ class LossPlot(_ThemedPlot):
         self._last = None                     # (losses, t, outcomes, diverged_steps, budget)
         self._marks = {}                      # run -> what its marker shows (skip unchanged)
         self._marks_key = None                # what the marks were last placed for
+        # (kept: reading it makes a QRectF, and deleting one hands the GIL to the training thread)
+        self._view_width = self.view_box.width()
+        self.view_box.sigResized.connect(self._on_view_box_resized)
         self._generation = None
         self._x_end, self._x_changed_at = None, 0.0     # the step axis ends at _x_end (see _x_bounds)
         self._set_axes_log()
@@ -107,7 +110,7 @@ class LossPlot(_ThemedPlot):
         rows = np.flatnonzero((ds >= 0) | zero)
         ends = (self.series.last_pos if self.log_y else self.series.last)[rows]
         key = (rows.tobytes(), ds[rows].tobytes(), ends.tobytes(), self.series.generation, bounds, x_bounds,
-               self.view_box.width(), self.log_x, self.log_y, self.layer.generation)
+               self._view_width, self.log_x, self.log_y, self.layer.generation)
         if key != self._marks_key:          # (the usual frame: the runs that stopped stay where they are)
             self._marks_key = key
             self._mark_ends(rows, ds, zero, bounds)
@@ -119,6 +122,9 @@ class LossPlot(_ThemedPlot):
         """A step's x in view coordinates (log10 on a log step axis)."""
         with np.errstate(divide="ignore"):
             return float(np.log10(step)) if self.log_x else float(step)
+
+    def _on_view_box_resized(self, _view_box=None) -> None:
+        self._view_width = self.view_box.width()
 
     def _y_view(self, loss):
         """A loss (or an array of them) in view coordinates: log10 on a log loss axis (NaN where not
