@@ -5,27 +5,39 @@ Threads and ownership::
 
     GUI thread                                   worker thread (QThread + event loop)
     TrainingController ── trainer_sent ───────▶  TrainWorker   (owns the Trainer)
-                       ── step_requested ─────▶  steps it, then
-                       ◀─ progressed ─────────── a core.engine.Progress (plain arrays),
-                                                 and at a paced speed the parameters
-                                                 before the last few steps (the fit trail)
+                       ── _StepRequest ───────▶  steps it, then publishes in ``latest``
+                          (a posted event)       a core.engine.Progress (plain arrays),
+                       ◀─ latest, taken at       and at a paced speed the parameters
+                          each timer tick        before the last few steps (the fit trail)
 
-Every connection is queued (the worker lives in its own thread) and every worker signal
-goes to a slot of the controller, a QObject of the GUI thread, so nothing the worker
-emits runs in the worker thread except the training itself.  Nothing sleeps: a paced
-speed is a number of steps per frame of a 30 Hz QTimer; "full speed" keeps two
-requests in flight, each about 30 ms of training, so the worker never waits for a
-repaint.  A request is cut short between two slices (at most ~30 ms) when it is
-cancelled (pause, reset, close), so each of them is answered within a frame.
+Nothing the worker does runs in the GUI thread, and nothing of the GUI runs in the
+worker: the worker only trains and publishes.  Nothing sleeps: a paced speed is a
+number of steps per frame of a 30 Hz QTimer; "full speed" keeps IN_FLIGHT_FULL requests
+queued, each about 30 ms of training, so the worker never waits for a repaint.  A
+request is cut short between two slices (at most ~30 ms) when it is cancelled (pause,
+reset, close), so each of them is answered within a frame.
 
-The worker and the painting share the GIL: every millisecond the GUI thread spends in
-Python (or in a QPainter call made from Python) is a millisecond of training lost.  So
-a frame draws only what changed (see gui.plots), and the frame rate is bounded both by
-FRAME_MS and by what frames cost: the window reports each frame's CPU time (drawing and
-painting, ``time.thread_time``) with ``note_frame_cost``, and frames may use GUI_SHARE
-of the time on average (a token bucket).  So when frames get costly (many panels, a
-huge window) they thin out instead of starving the training; at least MIN_FPS are
-drawn whatever they cost, and a costly frame (a new axis range) is followed by REST
+The worker and the GUI thread share the GIL: every millisecond the GUI thread spends in
+Python (or in a Qt call made from Python) is a millisecond of training lost, and so is
+every hand-over of the GIL: each costs the training thread a context switch (~0.1 ms
+on a small VM).  Python code hands the GIL over wherever it releases it, and PySide6
+releases it more often than one would think: in every ``Signal.emit`` (with or without
+receivers), and whenever a Qt object made from Python (a QRectF, a QPainter...) is
+deleted.  numpy releases it in loops over more than 500 numbers and in 2-D fancy
+indexing (see gui.plots.ranges).  So the per-frame paths avoid them: requests are
+posted events (``postEvent`` keeps the GIL), reports are published in an attribute that
+the GUI thread reads at its next tick (a frame is drawn at a tick anyway), the frame
+signal is a plain-Python ``PySignal``, and the views make no Qt objects per frame.
+Measured on the window benchmark (16 runs at full speed): the training thread's
+voluntary context switches went from ~40 a frame to ~28 (from ~11 to ~6 of them with
+the views' drawing switched off, which is what the requests and reports cost).
+
+So a frame draws only what changed (see gui.plots), and the frame rate is bounded both
+by FRAME_MS and by what frames cost: the window reports each frame's CPU time (drawing
+and painting, ``time.thread_time``) with ``note_frame_cost``, and frames may use
+GUI_SHARE of the time on average (a token bucket).  So when frames get costly (many
+panels, a huge window) they thin out instead of starving the training; at least MIN_FPS
+are drawn whatever they cost, and a costly frame (a new axis range) is followed by REST
 times its cost without one, so that input and timers get the GUI thread in between.
 Training runs in ~30 ms slices: a ``Trainer.step`` call has a fixed cost (its outcome
 bookkeeping), so the fewer the better.  ``make_app`` lowers the interpreter's switch
@@ -38,13 +50,19 @@ global QThreadPool running a free loop around a generator.  Pausing polls with
 the loop produces as fast as it can, so pacing would need sleeps in the generator and
 "exactly one step" a handshake around it; reset means a new worker on the shared pool.
 A plain QThread + QObject worker answering requests gives pacing, single steps,
-reset and close with ordinary queued signals.
+reset and close with ordinary Qt events.
 
-Two things are shared across threads without a signal, each written by the GUI thread
-and read by the worker (an atomic store and load under the GIL): ``cancel_upto``, an
-int read between slices, lets the worker abandon queued work at once; and
-``sharpness_wanted``, read when it reports, says whether the report carries the
-sharpness history (measured only while the tab that shows it is open).
+Shared across the threads without a signal (each an atomic store and load under the GIL):
+written by the GUI thread and read by the worker, ``cancel_upto``, an int read between
+slices, which lets the worker abandon queued work at once, and ``sharpness_wanted``,
+read when it reports, which says whether the report carries the sharpness history
+(measured only while the tab that shows it is open).  Written by the worker and read by
+the GUI thread: ``latest``, the last report (a new tuple each time), and the loss
+record, a (K, steps + 1) array made by the controller for each experiment and sent with
+its trainer.  The worker writes each batch's losses into the record before it publishes
+the report that includes them; the GUI thread reads steps 0 … t of the last report it
+took, which are final (a step's loss is written once).  So no batch is copied in the
+GUI thread.
 """
 from __future__ import annotations
 
@@ -53,7 +71,7 @@ import weakref
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
 
 from .jobs import start_thread, stop_thread
 
@@ -63,7 +81,8 @@ CHUNK_SECONDS = 0.030          # work per full-speed request (about one per fram
                                # an event, and the GIL while it handles it)
 SLICE_SECONDS = 0.030          # work between two looks at the cancel mark: a Trainer.step call has
                                # ~0.2-1 ms of bookkeeping, so a full-speed chunk is one slice
-IN_FLIGHT_FULL = 2             # full-speed requests kept queued at the worker
+IN_FLIGHT_FULL = 3             # full-speed requests kept queued at the worker (replenished at each tick,
+                               # so a late tick, after a costly frame, does not leave it idle)
 FIT_POINTS = 120               # x values the fitted functions are drawn at (~4 px apart)
 GUI_SHARE = 0.2                # frames are spaced so that the GUI thread uses at most this share of a CPU
 MIN_FPS = 4                    # but never fewer frames than this a second
@@ -74,37 +93,75 @@ TRAIL = 6                      # at a paced speed, fits of this many previous st
 
 PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
 
+_STEP_REQUEST = QEvent.Type(QEvent.registerEventType())
+
+
+class _StepRequest(QEvent):
+    """A request to the worker, posted as an event (``QCoreApplication.postEvent`` keeps the GIL;
+    ``Signal.emit`` releases it: see the module doc)."""
+
+    def __init__(self, *args):
+        super().__init__(_STEP_REQUEST)
+        self.args = args
+
+
+class PySignal:
+    """``connect`` / ``disconnect`` / ``emit`` for callbacks of the GUI thread, in plain Python:
+    PySide6 releases the GIL in every ``Signal.emit`` (see the module doc), and the frame
+    signal is emitted 30 times a second while the training thread runs."""
+
+    def __init__(self):
+        self._slots = []
+
+    def connect(self, slot) -> None:
+        self._slots.append(slot)
+
+    def disconnect(self, slot) -> None:
+        self._slots.remove(slot)
+
+    def emit(self, *args) -> None:
+        for slot in list(self._slots):
+            slot(*args)
+
 
 class TrainWorker(QObject):
-    """Lives in the worker thread; steps the Trainer it was last sent."""
-
-    progressed = Signal(int, int, object, object)   # request id, generation, Progress | None,
-                                                    # (m, K, P) θ before each of the last m steps | None
+    """Lives in the worker thread; steps the Trainer it was last sent, on each posted
+    ``_StepRequest``, and publishes the report in ``latest``."""
 
     def __init__(self):
         super().__init__()
         self._trainer = None
+        self._record = None                    # the controller's loss record (see module doc)
         self._generation = -1
         self._rate = 0.0                       # steps per second, measured (sizes the slices)
         self.cancel_upto = 0                   # written by the GUI thread (see module doc)
         self.sharpness_wanted = True           # also: reports carry the sharpness history
+        # Written by the worker, read by the GUI thread (see module doc): the last report,
+        # (request id, generation, Progress | None, (m, K, P) θ before each of the last m steps | None).
+        self.latest = None
 
-    @Slot(int, object)
-    def _on_controller_trainer_sent(self, generation: int, trainer) -> None:
-        self._trainer, self._generation, self._rate = trainer, generation, 0.0
+    def event(self, event) -> bool:
+        if event.type() == _STEP_REQUEST:
+            self._on_controller_step_requested(*event.args)
+            return True
+        return super().event(event)
 
-    @Slot(int, int, int, int)
+    @Slot(int, object, object)
+    def _on_controller_trainer_sent(self, generation: int, trainer, record) -> None:
+        self._trainer, self._record, self._generation, self._rate = trainer, record, generation, 0.0
+
     def _on_controller_step_requested(self, request: int, generation: int, n: int, keep: int) -> None:
         """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report, with the
         parameters before each of the last ``keep`` steps."""
         trainer = self._trainer
         if trainer is None or generation != self._generation:
-            self.progressed.emit(request, generation, None, None)
+            self.latest = (request, generation, None, None)
             return
         start = trainer.t
         recent = self._train(trainer, request, n, keep)
-        self.progressed.emit(request, generation, trainer.progress(start, sharpness=self.sharpness_wanted),
-                             np.array(recent) if recent else None)
+        progress = trainer.progress(start, sharpness=self.sharpness_wanted)
+        self._record[:, start:progress.t + 1] = progress.losses
+        self.latest = (request, generation, progress, np.array(recent) if recent else None)
 
     def _train(self, trainer, request: int, n: int, keep: int = 0) -> list:
         """Step in slices of about SLICE_SECONDS (the fewer ``Trainer.step`` calls the better:
@@ -142,9 +199,7 @@ class TrainingController(QObject):
     ``idle`` is true (tests do, to compare the window with the engine).
     """
 
-    trainer_sent = Signal(int, object)
-    step_requested = Signal(int, int, int, int)
-    frame = Signal()                # new numbers to draw; at most one per FRAME_MS
+    trainer_sent = Signal(int, object, object)
     reset_done = Signal()           # a new experiment at step 0: views rebuild their runs
     state_changed = Signal(str)     # PAUSED, RUNNING or FINISHED
 
@@ -153,8 +208,8 @@ class TrainingController(QObject):
         self._worker = TrainWorker()
         self._thread = start_thread(self._worker, "lrlab-training")
         self.trainer_sent.connect(self._worker._on_controller_trainer_sent, Qt.QueuedConnection)
-        self.step_requested.connect(self._worker._on_controller_step_requested, Qt.QueuedConnection)
-        self._worker.progressed.connect(self._on_worker_progressed, Qt.QueuedConnection)
+        self.frame = PySignal()         # new numbers to draw; at most one per FRAME_MS
+        self._report = None             # the worker's last report taken (see _take_report)
         # If the controller is dropped without shutdown() (its window deleted unclosed),
         # stop the thread before the QThread object goes: never "Destroyed while running".
         self._finalizer = weakref.finalize(self, stop_thread, self._thread, self._worker)
@@ -233,7 +288,8 @@ class TrainingController(QObject):
         return self._speed
 
     def losses(self) -> np.ndarray:
-        """(K, t + 1) every loss received so far (NaN after a run blew up); a view."""
+        """(K, t + 1) every loss received so far (NaN after a run blew up); a view of the record
+        the worker writes (steps 0 … t are final: see the module doc)."""
         return self._losses[:, :self.t + 1]
 
     def steps_per_second(self) -> float:
@@ -291,12 +347,12 @@ class TrainingController(QObject):
         self._generation += 1
         self.experiment, self.data, self.trainer = experiment, data, trainer
         self.progress = trainer.progress(0)           # before the worker owns it
-        self._losses = np.empty((trainer.runs, trainer.steps + 1))
+        self._losses = np.empty((trainer.runs, trainer.steps + 1))      # written by the worker (module doc)
         self._losses[:, :1] = self.progress.losses
         self._fit_cache = self._trail_cache = None
         self._recent.clear()
         self._rate.clear()
-        self.trainer_sent.emit(self._generation, trainer)
+        self.trainer_sent.emit(self._generation, trainer, self._losses)
         self._running = False
         self._state = None                            # always announce the new state
         self.reset_done.emit()
@@ -376,7 +432,9 @@ class TrainingController(QObject):
         request = self._next_request
         self._next_request += 1
         self._pending.add(request)
-        self.step_requested.emit(request, self._generation, n, 0 if n < 0 else TRAIL)
+        QCoreApplication.postEvent(self._worker, _StepRequest(request, self._generation, n, 0 if n < 0 else TRAIL))
+        if not self._timer.isActive():                   # (it takes the report)
+            self._timer.start()
 
     def _cancel_pending(self) -> None:
         self._worker.cancel_upto = self._next_request - 1
@@ -398,13 +456,19 @@ class TrainingController(QObject):
             self._owed -= n
             self._request(n)
 
-    @Slot(int, int, object, object)
-    def _on_worker_progressed(self, request: int, generation: int, progress, recent) -> None:
-        self._pending.discard(request)
+    def _take_report(self) -> None:
+        """The worker's latest report, if new.  Requests are answered in order, so it also
+        answers every earlier one; at a paced speed only one is in flight (nothing is missed),
+        at full speed only the latest state matters (the losses are in the record)."""
+        report = self._worker.latest
+        if report is not None and report is not self._report:
+            self._report = report
+            self._apply_report(*report)
+
+    def _apply_report(self, request: int, generation: int, progress, recent) -> None:
+        self._pending = {r for r in self._pending if r > request}
         if generation != self._generation or progress is None or self._closed:
             return
-        # FIFO: every batch of this generation continues the last one
-        self._losses[:, progress.start:progress.t + 1] = progress.losses
         moved = progress.t != self.t
         news = moved or (progress.sharpness is not None and (self.progress is None or self.progress.sharpness is None))
         self.progress = progress
@@ -430,6 +494,7 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
+        self._take_report()
         self._pump()
         self._frame_if_due()
         if not self._dirty and not self._running and not self._pending:
