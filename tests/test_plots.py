@@ -335,6 +335,28 @@ def test_views_paint_in_cpp_without_pyqtgraphs_python_paint_event(qtbot, monkeyp
     assert prepared and not calls
 
 
+def test_a_plot_whose_view_box_alone_listens_is_prepared_without_a_signal(loss_plot, qtbot, monkeypatch):
+    """PySide6 releases the GIL in every Signal.emit, so before each paint the loss plot calls its
+    view box's prepareForPaint itself (a pending range change is applied all the same); with
+    another listener (a TextItem) it emits the scene's signal as pyqtgraph does."""
+    emitted = []
+    scene_prepare = pg.GraphicsScene.prepareForPaint
+    monkeypatch.setattr(pg.GraphicsScene, "prepareForPaint", lambda self: (emitted.append(1), scene_prepare(self)))
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    vb = loss_plot.view_box
+    vb.setRange(xRange=(0, 123), padding=0)                      # applied when prepared for paint
+    assert vb._matrixNeedsUpdate
+    loss_plot.viewport().update()
+    qtbot.waitUntil(lambda: not vb._matrixNeedsUpdate)
+    assert not emitted and vb.viewRange()[0] == pytest.approx([0, 123])
+    loss_plot.plotItem.addItem(pg.TextItem("a listener"))        # (it connects when first painted)
+    loss_plot.viewport().update()
+    qtbot.waitUntil(lambda: loss_plot.scene().receivers(QtCore.SIGNAL("sigPrepareForPaint()")) == 2)
+    loss_plot.viewport().update()
+    qtbot.waitUntil(lambda: bool(emitted))
+
+
 def test_linear_axis_range_ignores_the_explosion(loss_plot):
     loss_plot.set_log_y(False)
     loss_plot.update_data(blown_up(), 199, ("converging",) * 3, np.array([-1, -1, 37]))

@@ -177,7 +177,7 @@ class _PrepareForPaint(QtCore.QObject):
     def eventFilter(self, obj, event):
         if event.type() == QtCore.QEvent.Type.Paint:
             view = self.parent()
-            view.scene().prepareForPaint()
+            view.prepare_scene()
             view._paint_started = time.thread_time()
         return False
 
@@ -203,6 +203,11 @@ class PaintedInCpp:
         self._prepare_filter = _PrepareForPaint(self)
         self.viewport().installEventFilter(self._prepare_filter)
 
+    def prepare_scene(self) -> None:
+        """Before each paint: pyqtgraph's ``GraphicsScene.prepareForPaint`` (its view boxes apply
+        deferred range changes)."""
+        self.scene().prepareForPaint()
+
     def drawForeground(self, painter, rect):
         """The last step of painting the scene (after every item): the paint's CPU time is known."""
         super().drawForeground(painter, rect)
@@ -215,8 +220,20 @@ class _LayoutWidget(PaintedInCpp, pg.GraphicsLayoutWidget):
     pass
 
 
+_PREPARE_FOR_PAINT = QtCore.SIGNAL("sigPrepareForPaint()")
+
+
 class _ThemedPlot(PaintedInCpp, pg.PlotWidget):
     """A PlotWidget with a BoundedViewBox, projector fonts and a light/dark theme."""
+
+    def prepare_scene(self) -> None:
+        """As PaintedInCpp's, but with no Signal.emit where the view box is the only item that
+        listens (PySide6 releases the GIL in every emit: see gui.worker); a TextItem listens too."""
+        scene = self.scene()
+        if scene.receivers(_PREPARE_FOR_PAINT) == 1:
+            self.plotItem.vb.prepareForPaint()
+        else:
+            scene.prepareForPaint()
 
     def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = ""):
         super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
