@@ -112,7 +112,6 @@ class MainWindow(QMainWindow):
         self._fits_shown_at = 0.0
         self._status_shown_at = 0.0
         self._outcomes_at = 0.0
-        self._painted = 0.0                         # CPU time the plots spent painting, so far
         self._help = None
         self.error_box = None
         self._multiples_stale = True
@@ -537,14 +536,8 @@ class MainWindow(QMainWindow):
                                + 4, label.sizeHint().height())
 
     # -- slots -----------------------------------------------------------------------------
-    @Slot()
     def _on_controller_frame(self) -> None:
-        t0 = time.thread_time()
-        self.draw()
-        # what this frame cost to draw, and what the last one cost to paint (it paints later)
-        painted = sum(v.paint_cpu for v in (self.loss_plot, self.fit_plot, self.multiples.graphics))
-        self.controller.note_frame_cost(time.thread_time() - t0 + painted - self._painted)
-        self._painted = painted
+        self.draw()                                 # (the controller notes what it costs: gui.worker)
 
     @Slot()
     def _on_controller_reset_done(self) -> None:

@@ -33,11 +33,11 @@ voluntary context switches went from ~40 a frame to ~28 (from ~11 to ~6 of them 
 the views' drawing switched off, which is what the requests and reports cost).
 
 So a frame draws only what changed (see gui.plots), and the frame rate is bounded both
-by FRAME_MS and by what frames cost: the window reports each frame's CPU time (drawing
-and painting, ``time.thread_time``) with ``note_frame_cost``, and frames may use
-GUI_SHARE of the time on average (a token bucket).  So when frames get costly (many
-panels, a huge window) they thin out instead of starving the training; at least MIN_FPS
-are drawn whatever they cost, and a costly frame (a new axis range) is followed by REST
+by FRAME_MS and by what frames cost: at the tick after a frame, the GUI thread's CPU time
+since the frame began (drawing and painting it, ``time.thread_time``) is its cost
+(``note_frame_cost``), and frames may use GUI_SHARE of the time on average (a token
+bucket).  So when frames get costly (many panels, a huge window) they thin out instead
+of starving the training; at least MIN_FPS are drawn whatever they cost, and a costly frame (a new axis range) is followed by REST
 times its cost without one, so that input and timers get the GUI thread in between.
 Training runs in ~30 ms slices: a ``Trainer.step`` call has a fixed cost (its outcome
 bookkeeping), so the fewer the better.  ``make_app`` lowers the interpreter's switch
@@ -228,6 +228,7 @@ class TrainingController(QObject):
         self._last_pump = time.perf_counter()
         self._dirty = False
         self._frame_at = 0.0                    # when the last frame was emitted
+        self._framed_cpu = None                 # the GUI thread's CPU time then (until its cost is noted)
         self._frame_costs = deque(maxlen=15)    # CPU time each of the last frames cost
         self._last_cost = 0.0                   # the last one's
         self._budget = 0.0                      # GUI CPU time the frames may still use (see the timer)
@@ -494,6 +495,14 @@ class TrainingController(QObject):
 
     @Slot()
     def _on_timer_timeout(self) -> None:
+        if self._framed_cpu is not None:
+            # The last frame's cost: what the GUI thread did since it began (drawing it, then
+            # painting it in the event loop, and whatever else came in between); not after a
+            # pause of the timer, when that would count the idle time's work.
+            cost = time.thread_time() - self._framed_cpu
+            self._framed_cpu = None
+            if time.perf_counter() - self._frame_at < 4 * FRAME_MS / 1000:
+                self.note_frame_cost(cost)
         self._take_report()
         self._pump()
         self._frame_if_due()
@@ -541,4 +550,5 @@ class TrainingController(QObject):
         """Views draw in ``frame`` (the timer's pacing: see the module doc)."""
         self._dirty = False
         self._frame_at = time.perf_counter()
+        self._framed_cpu = time.thread_time()
         self.frame.emit()

@@ -329,10 +329,9 @@ def test_views_paint_in_cpp_without_pyqtgraphs_python_paint_event(qtbot, monkeyp
     view = getattr(widget, "graphics", widget)                  # the side-by-side panels' view
     prepared = []
     view.scene().sigPrepareForPaint.connect(lambda: prepared.append(True))
-    before = view.paint_cpu
     view.viewport().update()
-    qtbot.waitUntil(lambda: view.paint_cpu > before)            # painted, and the paint pass was timed
-    assert prepared and not calls
+    qtbot.waitUntil(lambda: bool(prepared))                     # painted, the scene prepared first
+    assert not calls
 
 
 def test_a_plot_whose_view_box_alone_listens_is_prepared_without_a_signal(loss_plot, qtbot, monkeypatch):

@@ -405,6 +405,32 @@ def test_speed_control_applies_at_once_without_reset(qtbot, window):
     assert window.controls.speed_label.text() == "full speed"
 
 
+def test_a_frames_cost_counts_its_painting(qtbot, window, monkeypatch):
+    """Frames are paced by their cost to the GUI thread, painting included (the paint comes after
+    the frame, in the event loop): with the loss curves' painting made to take 30 ms of CPU,
+    the frames' median cost is at least that."""
+    import time
+
+    from gui.plots import CurveLayer
+    paint = CurveLayer.paint
+
+    def slow_paint(self, *args):
+        t0 = time.thread_time()
+        while time.thread_time() - t0 < 0.03:
+            pass
+        paint(self, *args)
+
+    monkeypatch.setattr(CurveLayer, "paint", slow_paint)
+    window.load_experiment(replace(SMALL, steps=100_000))
+    c = window.controller
+    c._frame_costs.clear()
+    window.set_speed(FULL_SPEED)
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: len(c._frame_costs) >= 5, timeout=TIMEOUT)
+    c.pause()
+    assert c.frame_cost >= 0.03
+
+
 # -- the views ------------------------------------------------------------------------------------
 def test_a_diverged_run_is_marked_while_the_others_keep_training(qtbot, window):
     window.load_experiment(replace(SMALL, learning_rates=(0.01, 0.1, 0.5, 5.0)))

@@ -4,7 +4,6 @@ under the plot, the themed plot widget, and helpers that keep what does not chan
 from __future__ import annotations
 
 import contextlib
-import time
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -171,21 +170,16 @@ class LegendStrip(pg.LegendItem):
 
 class _PrepareForPaint(QtCore.QObject):
     """Event filter on a view's viewport: tells the scene it is about to be painted (pyqtgraph's
-    deferred view-range and auto-range updates) and notes the time, then lets the paint event
-    go on in C++."""
+    deferred view-range and auto-range updates), then lets the paint event go on in C++."""
 
     def eventFilter(self, obj, event):
         if event.type() == QtCore.QEvent.Type.Paint:
-            view = self.parent()
-            view.prepare_scene()
-            view._paint_started = time.thread_time()
+            self.parent().prepare_scene()
         return False
 
 
 class PaintedInCpp:
-    """Mixed into a pyqtgraph view (first among its bases): its paint events run in C++ only;
-    ``paint_cpu`` adds up the CPU time they took (the window paces its frames by what drawing
-    costs; see gui.worker).
+    """Mixed into a pyqtgraph view (first among its bases): its paint events run in C++ only.
 
     pyqtgraph's GraphicsView.paintEvent is a Python method (it calls scene.prepareForPaint,
     then QGraphicsView.paintEvent).  A C++ call made from Python keeps the GIL, so the whole
@@ -195,8 +189,6 @@ class PaintedInCpp:
     before the painting starts: the GIL is held only inside the items' Python methods."""
 
     paintEvent = QtWidgets.QGraphicsView.paintEvent
-    paint_cpu = 0.0
-    _paint_started = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,13 +199,6 @@ class PaintedInCpp:
         """Before each paint: pyqtgraph's ``GraphicsScene.prepareForPaint`` (its view boxes apply
         deferred range changes)."""
         self.scene().prepareForPaint()
-
-    def drawForeground(self, painter, rect):
-        """The last step of painting the scene (after every item): the paint's CPU time is known."""
-        super().drawForeground(painter, rect)
-        if self._paint_started is not None:
-            self.paint_cpu += time.thread_time() - self._paint_started
-            self._paint_started = None
 
 
 class _LayoutWidget(PaintedInCpp, pg.GraphicsLayoutWidget):
