@@ -293,20 +293,24 @@ def test_drawing_only_the_new_steps_gives_the_same_picture(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
     plot.resize(700, 450)
-    plot.set_runs((0.3,), COLORS[:1])
+    plot.set_runs((0.3, 0.5), COLORS[:2])
     plot.show()
     qtbot.waitExposed(plot)
     T = 30_000
     s = np.arange(T)
-    losses = (1.0 + 0.5 * (s % 2) * np.exp(-s / 6000) + 0.2 * (s > 27_000))[None, :]
+    losses = np.vstack([1.0 + 0.5 * (s % 2) * np.exp(-s / 6000) + 0.2 * (s > 27_000),
+                        0.5 + 0.3 * np.sin(s / 700)])
+    losses[1, 22_150:22_650] = 0.0                              # a gap on the log axis across frames
+    losses[1, 24_321:] = np.nan                                 # run 2 stops between two frames
+    ds = np.array([-1, -1])
     for t in [10, *range(1000, 20_001, 1000), 20_100]:          # frames while training (the step axis
-        plot.update_data(losses, t, (), np.array([-1]), budget=T - 1)
+        plot.update_data(losses, t, (), ds, budget=T - 1)
         qtbot.wait(1)
     renders = plot.layer.full_renders                           # ends at the budget from 20,001 on)
     for t in range(20_200, T, 200):                             # the axes no longer change ...
-        plot.update_data(losses, t, (), np.array([-1]), budget=T - 1)
+        plot.update_data(losses, t, (), ds, budget=T - 1)
         qtbot.wait(1)
-    plot.update_data(losses, T - 1, (), np.array([-1]), budget=T - 1)
+    plot.update_data(losses, T - 1, (), ds, budget=T - 1)
     qtbot.wait(1)
     assert plot.layer.full_renders == renders                   # ... so only the new steps were drawn
     grown = plot.grab().toImage()

@@ -216,17 +216,10 @@ class CurveLayer(pg.GraphicsObject):
         pens = self._shown_pens
         segs, counts = segments(x, y)
         draw_segments(painter, segs, counts, pens)
-        # The last point drawn before the last (still growing) bucket is where the next frame
-        # goes on from: usually the end of the bucket before it (no fancy indexing: see ranges).
+        # The next frame goes on from the last point of the bucket before the last (still
+        # growing) one, as the whole polyline would; NaN there is a gap, as it would be.
         i = 4 * (B - 1)
-        at = np.isfinite(y[:, i])
-        np.copyto(px, x[:, i], where=at)
-        np.copyto(py, y[:, i], where=at)
-        if not at.all():
-            body = np.isfinite(y[:, :i + 1])
-            for k in np.flatnonzero(~at & body.any(axis=1)):          # a run that stopped in these steps
-                j = np.flatnonzero(body[k])[-1]
-                px[k], py[k] = x[k, j], y[k, j]
+        px[:], py[:] = x[:, i], y[:, i]
         state["tail"] = a + int(starts[-1])
         state["drawn"] = b
 
