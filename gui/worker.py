@@ -19,7 +19,7 @@ reset, close), so each of them is answered within a frame.
 
 The worker and the GUI thread share the GIL: every millisecond the GUI thread spends in
 Python (or in a Qt call made from Python) is a millisecond of training lost, and so is
-every hand-over of the GIL: each costs the training thread a context switch (~0.1 ms
+every hand-over of the GIL: each costs the training thread a context switch (about 0.1 ms
 on a small VM).  Python code hands the GIL over wherever it releases it, and PySide6
 releases it more often than one would think: in every ``Signal.emit`` (with or without
 receivers), and whenever a Qt object made from Python (a QRectF, a QPainter...) is
@@ -29,20 +29,21 @@ posted events (``postEvent`` keeps the GIL), reports are published in an attribu
 the GUI thread reads at its next tick (a frame is drawn at a tick anyway), the frame
 signal is a plain-Python ``PySignal``, and the views make no Qt objects per frame.
 Measured on the window benchmark (16 runs at full speed): the training thread's
-voluntary context switches went from ~40 a frame to ~28 (from ~11 to ~6 of them with
-the views' drawing switched off, which is what the requests and reports cost).
+voluntary context switches went from ~40 a frame to ~20 (from ~11 to ~6 with the
+views' drawing switched off: what the requests and reports cost).
 
 So a frame draws only what changed (see gui.plots), and the frame rate is bounded both
 by FRAME_MS and by what frames cost: at the tick after a frame, the GUI thread's CPU time
 since the frame began (drawing and painting it, ``time.thread_time``) is its cost
 (``note_frame_cost``), and frames may use GUI_SHARE of the time on average (a token
 bucket).  So when frames get costly (many panels, a huge window) they thin out instead
-of starving the training; at least MIN_FPS are drawn whatever they cost, and a costly frame (a new axis range) is followed by REST
-times its cost without one, so that input and timers get the GUI thread in between.
-Training runs in ~30 ms slices: a ``Trainer.step`` call has a fixed cost (its outcome
-bookkeeping), so the fewer the better.  ``make_app`` lowers the interpreter's switch
-interval so that a waiting GUI thread gets the GIL within 1 ms rather than 5 ms (input
-and timers stay prompt while training runs flat out).
+of starving the training; at least MIN_FPS are drawn whatever they cost, and a costly
+frame (a new axis range) is followed by REST times its cost without one, so that input
+and timers get the GUI thread in between.  Training runs in ~30 ms slices: a
+``Trainer.step`` call has a fixed cost (its outcome bookkeeping), so the fewer the
+better.  ``make_app`` lowers the interpreter's switch interval so that a waiting GUI
+thread gets the GIL within 1 ms rather than 5 ms (input and timers stay prompt while
+training runs flat out).
 
 Why not ``superqt.utils.thread_worker``: its GeneratorWorker is a QRunnable on the
 global QThreadPool running a free loop around a generator.  Pausing polls with

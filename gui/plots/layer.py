@@ -53,11 +53,11 @@ class CurveLayer(pg.GraphicsObject):
     """Every run's loss curve in one item, drawn into a cached image that only grows.
 
     ``set_data(y)`` gives the curves (``y[k, s]`` at step s; x is the step, or log10 of it on
-    a log step axis; y is the loss, or log10 of it on a log loss axis, taken after decimation).  Painting decimates to the pixel columns of
-    the view (``decimate``) and draws into an image kept while the view, its size and the
-    data's history stay the same: then each frame draws only the steps added since the
-    last one (a column's envelope only grows, so drawing over it is exact), and the view
-    repaints only the strip they fall in.  Anything else (zoom, resize, new axis range, a
+    a log step axis; y is the loss, or log10 of it on a log loss axis, taken after
+    decimation).  Painting decimates to the pixel columns of the view (``decimate``) and
+    draws into an image kept while the view, its size and the data's history stay the same:
+    then each frame draws only the steps added since the last one (a column's envelope only
+    grows, so drawing over it is exact), and the view repaints only the strip they fall in.  Anything else (zoom, resize, new axis range, a
     run hidden from the legend) redraws the image from scratch.  Exports draw directly,
     at the export's resolution.
 
