@@ -399,7 +399,6 @@ class TrainingController(QObject):
         if self.done:
             return
         self._request(1)
-        self._timer.start()
 
     def set_speed(self, steps_per_second: int) -> None:
         """Steps per second, or FULL_SPEED; applies at once."""
@@ -489,10 +488,6 @@ class TrainingController(QObject):
         if self.done:
             self._running = False
             self._emit_state()
-        else:
-            self._pump()
-        if not self._timer.isActive():
-            self._timer.start()
 
     @Slot()
     def _on_timer_timeout(self) -> None:
