@@ -34,16 +34,6 @@ def rounded(v: float, digits: int = 3) -> float:
     return float(f"{float(v):.{digits}g}")
 
 
-def _log10(a) -> np.ndarray:
-    """log10 of the positive finite values, NaN elsewhere (a drawing transform)."""
-    a = np.asarray(a, dtype=float)
-    out = np.full(a.shape, np.nan)
-    with np.errstate(all="ignore"):
-        ok = np.isfinite(a) & (a > 0)
-        out[ok] = np.log10(a[ok])
-    return out
-
-
 def _swatch(color: str, size: int = 14) -> QtGui.QIcon:
     pix = QtGui.QPixmap(size, size)
     pix.fill(QtGui.QColor(color))

@@ -12,8 +12,8 @@ from core.curvature import linear_loss_curves
 from core.report import lr_label
 
 from .. import style
-from ..plots import log_losses
-from .common import _Plot, _error_label, _label, _log10, _show_error, _swatch, short
+from ..plots import log10_positive
+from .common import _Plot, _error_label, _label, _show_error, _swatch, short
 from ..style import CLIFF_COLOR
 from ..plots.items import _pen
 
@@ -126,7 +126,7 @@ class SharpnessPlot(_Plot):
         self._place()
 
     def _y(self, v):
-        return _log10(v) if self.log_y else np.asarray(v, dtype=float)
+        return log10_positive(v) if self.log_y else np.asarray(v, dtype=float)
 
     def _place(self) -> None:
         steps, lam = self._last if self._last is not None else (np.empty(0), np.empty((0, 0)))
@@ -208,7 +208,7 @@ class PredictedLossPlot(_Plot):
 
     def set_predicted(self, curves) -> None:
         curves = np.atleast_2d(np.asarray(curves, dtype=float))
-        logs = _log10(curves)
+        logs = log10_positive(curves)
         x = np.arange(curves.shape[1], dtype=float)
         for k, item in enumerate(self.predicted):
             if k < len(logs):
@@ -223,7 +223,7 @@ class PredictedLossPlot(_Plot):
         if losses.shape[0] != len(self.measured):
             return
         x = np.arange(losses.shape[1], dtype=float)
-        logs = log_losses(losses)
+        logs = log10_positive(losses)
         for k, item in enumerate(self.measured):
             item.setData(x, logs[k])
         self._bound(losses.shape[1])

@@ -17,7 +17,8 @@ from core.report import lr_label
 from core.trajectory import trajectory
 
 from .. import style
-from .common import _edges, _Field, _ImagePlot, _JobView, _label, _log10, _swatch
+from ..plots import log10_positive
+from .common import _edges, _Field, _ImagePlot, _JobView, _label, _swatch
 from ..plots.items import _pen
 
 LANDSCAPE_GRID = 60
@@ -92,7 +93,7 @@ class LandscapePlot(_ImagePlot):
         offset = np.asarray(ls.directions, dtype=float) @ np.asarray(ls.center, dtype=float) if absolute \
             else np.zeros(2)
         self.offset = offset
-        values = _log10(ls.losses).T                      # image[i, j] at (alphas[i], betas[j])
+        values = log10_positive(ls.losses).T              # image[i, j] at (alphas[i], betas[j])
         finite = values[np.isfinite(values)]
         if finite.size:
             values = np.where(np.isfinite(values), values, finite.min())

@@ -16,8 +16,8 @@ from core.experiment import _integer, _number
 from core.phase import PhaseDiagram, phase_diagram
 
 from .. import style
-from ..plots import format_number
-from .common import _edges, _Field, _ImagePlot, _JobView, _label, _log10, rounded
+from ..plots import format_number, log10_positive
+from .common import _edges, _Field, _ImagePlot, _JobView, _label, rounded
 
 PHASE_MAX_ROWS, PHASE_MAX_COLUMNS = 16, 40
 
@@ -80,8 +80,8 @@ class PhasePlot(_ImagePlot):
         values = np.asarray(pd.final if metric == "final" else pd.best, dtype=float)
         n_rows = max(rows_expected or 0, values.shape[0])
         img = np.full((n_rows, values.shape[1]), np.nan)
-        img[:values.shape[0]] = _log10(values)
-        self._x = _log10(pd.lrs)
+        img[:values.shape[0]] = log10_positive(values)
+        self._x = log10_positive(pd.lrs)
         x_edges = _edges(self._x)
         y_edges = np.arange(n_rows + 1) - 0.5
         self.set_image(img.T, x_edges, y_edges)

@@ -16,7 +16,8 @@ from core.experiment import _integer, _number
 from core.range_test import BETA, STOP_FACTOR, range_test
 
 from .. import style
-from .common import _Field, _JobView, _Plot, _label, _log10, rounded, short
+from ..plots import log10_positive
+from .common import _Field, _JobView, _Plot, _label, rounded, short
 from ..style import CLIFF_COLOR
 from ..plots.items import _pen
 
@@ -82,8 +83,8 @@ class RangeTestPlot(_Plot):
         """Model -> view: a core.range_test.RangeTest and η* (or None)."""
         self.result, self.critical_lr = result, critical_lr
         lrs = np.asarray(result.lrs, dtype=float)
-        x = _log10(lrs)
-        raw, sm = _log10(result.losses), _log10(result.smoothed)
+        x = log10_positive(lrs)
+        raw, sm = log10_positive(result.losses), log10_positive(result.smoothed)
         self.raw.setData(x, raw)
         self.smoothed.setData(x, sm)
         xs = list(x[np.isfinite(x)])

@@ -28,7 +28,7 @@ Modules: ``ranges`` (axis ranges and decimation, pure numpy), ``layer`` (fast li
 drawing), ``items`` (shared pyqtgraph pieces), ``loss`` (LossPlot), ``fit`` (FitPlot),
 ``multiples`` (SmallMultiples), ``params`` (ParamPanel).
 """
-from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, log_losses, loss_bounds,
+from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, log10_positive, loss_bounds,
                      nice_ceil, off_chart, quantize_bounds, segments)
 from .layer import CurveLayer, draw_segments
 from .items import (BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp, PixelLabel, cache_axes, cross_marker,
@@ -39,7 +39,7 @@ from .multiples import SmallMultiples
 from .params import CHAIN_RULE, ParamPanel
 
 __all__ = [
-    "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "log_losses", "loss_bounds",
+    "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "log10_positive", "loss_bounds",
     "nice_ceil", "off_chart", "quantize_bounds", "segments",
     "CurveLayer", "draw_segments",
     "BoundedViewBox", "LegendStrip", "LogAxis", "PaintedInCpp", "PixelLabel", "cache_axes", "cross_marker",

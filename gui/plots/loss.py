@@ -10,7 +10,7 @@ from core.report import lr_label
 from .. import style
 from .items import PixelLabel, _ThemedPlot, _pen, cross_marker
 from .layer import CurveLayer
-from .ranges import LossSeries, _fit_runs, format_number, log_losses, nice_ceil, quantize_bounds
+from .ranges import LossSeries, _fit_runs, format_number, log10_positive, nice_ceil, quantize_bounds
 
 LOSS_LABEL = "loss (mean squared error)"
 AXIS_HOLD = 0.5           # s: a new range within this long of the last grows faster (fewer redraws)
@@ -129,7 +129,7 @@ class LossPlot(_ThemedPlot):
     def _y_view(self, loss):
         """A loss (or an array of them) in view coordinates: log10 on a log loss axis (NaN where not
         positive and finite)."""
-        return log_losses(loss) if self.log_y else loss
+        return log10_positive(loss) if self.log_y else loss
 
     def _x_bounds(self, T: int, budget: int | None = None):
         """(0, X): X the next "nice" number of steps (or the budget, if nearer), kept until the

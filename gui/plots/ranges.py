@@ -44,6 +44,12 @@ def _columns(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.fmin.reduceat(a, pairs, axis=1)[:, 0::2]
 
 
+def _drawable(a: np.ndarray, positive: bool) -> np.ndarray:
+    """Where a loss can be drawn: finite (and > 0 on a log axis)."""
+    ok = np.isfinite(a)
+    return ok & (a > 0) if positive else ok
+
+
 def _median(a) -> float:
     """np.median without its lazy import of numpy.ma (30 ms at the first frame)."""
     s = np.sort(np.asarray(a, dtype=float))
@@ -56,7 +62,7 @@ def _row_ranges(a: np.ndarray, log: bool):
     """Per-row (lo, hi) of the finite values (positive ones on a log axis), in view coordinates."""
     a = np.atleast_2d(a)
     with np.errstate(all="ignore"):
-        ok = np.isfinite(a) & (a > 0) if log else np.isfinite(a)
+        ok = _drawable(a, log)
         lo = np.min(a, axis=1, where=ok, initial=np.inf)
         hi = np.max(a, axis=1, where=ok, initial=-np.inf)
         if log:
@@ -117,8 +123,9 @@ def loss_bounds(lo_k, hi_k, peaks, diverged_steps, log: bool, headroom: bool = T
     return _pad(lo, hi, log, min_decades)
 
 
-def log_losses(a):
-    """log10 of losses, as a log axis shows them: NaN where a loss is not positive and finite."""
+def log10_positive(a) -> np.ndarray:
+    """log10 of the positive finite values, NaN elsewhere: what a log axis shows (a loss of 0,
+    inf or NaN has no place on it)."""
     with np.errstate(all="ignore"):
         lg = np.log10(a)
     return np.where(np.isfinite(lg), lg, np.nan)
@@ -156,10 +163,10 @@ class LossSeries:
         lo = _row_fmin(new)                                   # (inf is never a row's least ...)
         hi = _row_fmax(new)
         if np.isinf(hi).any():                                # (... but may be its greatest: rare)
-            hi = np.max(new, axis=1, where=np.isfinite(new), initial=-np.inf)
+            hi = np.max(new, axis=1, where=_drawable(new, False), initial=-np.inf)
         lo_pos = lo
         if (lo <= 0).any():                                   # a loss of exactly 0 (a perfect fit): rare
-            lo_pos = np.min(new, axis=1, where=np.isfinite(new) & (new > 0), initial=np.inf)
+            lo_pos = np.min(new, axis=1, where=_drawable(new, True), initial=np.inf)
         with np.errstate(all="ignore"):
             lo_log, hi_log = np.log10(lo_pos), np.log10(hi)   # NaN, ±inf where a row has no positive value
         self.lo_log, self.hi_log = np.fmin(self.lo_log, lo_log), np.fmax(self.hi_log, hi_log)
@@ -185,12 +192,6 @@ class LossSeries:
     def bounds(self, diverged_steps, log: bool, **kwargs):
         lo, hi = self.ranges(log)
         return loss_bounds(lo, hi, self.hi, diverged_steps, log, healthy=self.healthy(diverged_steps), **kwargs)
-
-
-def _drawable(a: np.ndarray, positive: bool) -> np.ndarray:
-    """Where a loss can be drawn: finite (and > 0 on a log axis)."""
-    ok = np.isfinite(a)
-    return ok & (a > 0) if positive else ok
 
 
 def _track_last(last: np.ndarray, new: np.ndarray, T: int, any_ok: np.ndarray, positive: bool = False) -> None:
@@ -305,8 +306,8 @@ def decimate(values: np.ndarray, cols: np.ndarray, log: bool = False):
     the full curve lights: a zigzag's envelope stays visible however many points fall in a
     column.  NaN are ignored; a bucket without a finite value gives NaN.
 
-    ``log``: the points are ``log_losses`` of the curves' (a log axis's view coordinates), the
-    same as decimating ``log_losses(values)``, but log10 is taken of the 4 points per column
+    ``log``: the points are ``log10_positive`` of the curves' (a log axis's view coordinates), the
+    same as decimating ``log10_positive(values)``, but log10 is taken of the 4 points per column
     only (first, min, max and last commute with a monotonic function).
     """
     # Few numpy calls, none through numpy's Python wrappers (np.stack, np.diff...): the GUI thread
@@ -340,7 +341,7 @@ def decimate(values: np.ndarray, cols: np.ndarray, log: bool = False):
     points[..., 2] = np.where(down, lo, hi)
     points[..., 3] = last
     points = points.reshape(K, -1)
-    return starts, log_losses(points) if log else points
+    return starts, log10_positive(points) if log else points
 
 
 def _bucket_x(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
