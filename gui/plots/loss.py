@@ -21,8 +21,9 @@ class LossPlot(_ThemedPlot):
 
     The curves are drawn in view coordinates (on a log axis, log10 of the few points per
     pixel column that ``decimate`` keeps) and the axes only label them as logarithmic:
-    pyqtgraph's own log mode would take log10 of every point of every curve on every frame.  All curves are one
-    ``CurveLayer``; the legend shows a sample line per run (click one to hide its run).
+    pyqtgraph's own log mode would take log10 of every point of every curve on every
+    frame.  All curves are one ``CurveLayer``; the legend shows a sample line per run
+    (click one to hide its run).
     The step axis grows in steps (``nice_ceil``: 1000, 1500, 2000, 3000 …) up to the step
     budget, the loss axis in quarter decades, so most frames only add points.
     """
