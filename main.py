@@ -12,6 +12,7 @@ The command-line paths import no Qt, except ``train --png`` and the window.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -306,14 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command is None:
-            return cmd_window(args)
-        return args.func(args)
+        status = cmd_window(args) if args.command is None else args.func(args)
+        sys.stdout.flush()                # a closed pipe is found here, not at exit
+        return status
     except ConfigError as e:
         print(f"lrlab: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:              # `lrlab train … | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

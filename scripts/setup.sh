@@ -10,6 +10,19 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 say() { printf 'setup: %s\n' "$*" >&2; }
+# What apt-get and pip print goes to a log, not the terminal: a new user sees one line per
+# step.  When a step fails, its last lines are shown and the log's path is named.
+log=$(mktemp -t lrlab-setup.XXXXXX)       # removed when setup succeeds
+trap 'rm -f "$log"' EXIT
+quietly() {
+  if ! "$@" >>"$log" 2>&1; then
+    say "failed: $*"
+    tail -n 20 "$log" >&2
+    say "the whole output is in $log"
+    trap - EXIT
+    return 1
+  fi
+}
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"
   elif command -v sudo >/dev/null; then sudo "$@"
@@ -18,9 +31,9 @@ as_root() {
 apt_updated=0
 apt_install() {
   command -v apt-get >/dev/null || { say "no apt-get: install these yourself: $*"; return 0; }
-  if [ $apt_updated = 0 ]; then as_root apt-get update -qq >/dev/null; apt_updated=1; fi
   say "installing system packages: $*"
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  if [ $apt_updated = 0 ]; then quietly as_root apt-get update -qq; apt_updated=1; fi
+  quietly env DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@"
 }
 
 PY=${PYTHON:-python3}
@@ -41,20 +54,22 @@ fi
 
 # The virtual environment (Debian's Python needs python3-venv for it).
 if [ ! -x .venv/bin/python ]; then
+  say "creating the virtual environment .venv"
   rm -rf .venv
-  if ! "$PY" -m venv .venv 2>/dev/null; then
+  if ! "$PY" -m venv .venv >>"$log" 2>&1; then
     rm -rf .venv
     ver=$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
     apt_install "python${ver}-venv" || apt_install python3-venv
-    "$PY" -m venv .venv
+    quietly "$PY" -m venv .venv
   fi
 fi
 
 extra=""; [ $want_test = 1 ] && extra="[test]"
 stamp=".venv/.lrlab-installed${extra}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  say "installing LR Lab and its dependencies into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".${extra}"
+  say "installing LR Lab and its dependencies into .venv (a minute or two the first time)"
+  quietly .venv/bin/python -m pip install --upgrade pip
+  quietly .venv/bin/python -m pip install -e ".${extra}"
   touch "$stamp"
+  say "ready: .venv/bin/lrlab opens the window, .venv/bin/lrlab train --help shows the command line"
 fi
