@@ -1,7 +1,6 @@
 """The installed entry point and the command line's exit paths that are not about input."""
 import os
 import sys
-
 from pathlib import Path
 
 import pytest
