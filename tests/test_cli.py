@@ -186,7 +186,8 @@ def test_a_field_added_to_the_table_gets_its_option(capsys, monkeypatch):
     beta = Field("momentum", NUMBER, 0.0, "momentum", "Momentum β", "momentum beta, 0 to 1", "tip", "Training",
                  flag="--momentum", metavar="BETA", lo=0, hi=1)
     monkeypatch.setitem(FIELDS, "momentum", beta)
-    assert _help_lines(capsys, monkeypatch, "train")["--momentum"].split() == "--momentum BETA momentum beta, 0 to 1".split()
+    line = _help_lines(capsys, monkeypatch, "train")["--momentum"]
+    assert line.split() == "--momentum BETA momentum beta, 0 to 1".split()
 
 
 def test_flags_override_the_preset_and_reshape_rules(tmp_path):

@@ -78,7 +78,8 @@ def test_a_field_of_an_unknown_kind_is_refused():
     ({"dataset": "moons"}, "dataset must be one of tutorial, linear, sine, abs; got 'moons'"),
     ({"init": {"w1": [1, 2, 3], "b1": [0, 0], "w2": [1, 1], "b2": 0}},
      "init w1 must have 2 values (one per hidden unit); got 3"),
-    ({"init": {"w1": [1, 2], "b1": [0, 0], "w2": [1, 1]}}, "init must have exactly the keys w1, b1, w2, b2; missing b2"),
+    ({"init": {"w1": [1, 2], "b1": [0, 0], "w2": [1, 1]}},
+     "init must have exactly the keys w1, b1, w2, b2; missing b2"),
     ({"model": "linear", "init": {"w": 1}}, "init of the linear model must have exactly the keys w, b; got {'w': 1}"),
 ])
 def test_messages_name_the_field_and_repeat_the_value(change, message):
