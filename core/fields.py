@@ -146,6 +146,7 @@ class Field:
     metavar: str | tuple | None = None
     lo: float | None = None               # NUMBER, INTEGER: inclusive bounds
     hi: float | None = None
+    hi_open: bool = False                 # NUMBER: hi itself is refused (momentum β in [0, 1))
     positive: bool = False                # NUMBER, NUMBERS: > 0
     choices: Mapping | None = None        # CHOICE: name -> what it is
     ignored_if: str | None = None         # not checked when this other field is set (dataset: data_file)
@@ -187,8 +188,9 @@ class Field:
         f = check_number(self.label, v, positive=self.positive)
         if self.lo is not None and f < self.lo:
             raise ConfigError(f"{self.label} must be >= {format_value(self.lo)}; got {format_value(f)}")
-        if self.hi is not None and f > self.hi:
-            raise ConfigError(f"{self.label} must be <= {format_value(self.hi)}; got {format_value(f)}")
+        if self.hi is not None and (f >= self.hi if self.hi_open else f > self.hi):
+            raise ConfigError(f"{self.label} must be {'<' if self.hi_open else '<='} {format_value(self.hi)}; "
+                              f"got {format_value(f)}")
         return f
 
     # -- JSON ---------------------------------------------------------------------------

@@ -270,10 +270,10 @@ class ControlPanel(QWidget):
         else:
             self.dataset.setCurrentIndex(self.dataset.findData(exp.dataset))
         self.dataset.blockSignals(False)
-        values = {"samples": exp.samples, "noise": exp.noise, "x_lo": exp.x_range[0], "x_hi": exp.x_range[1],
-                  "seed": exp.seed, "steps": exp.steps}
-        for key, value in values.items():
-            self.fields[key].setText(_fmt(value))
+        for key, field in self.fields.items():
+            name, part = PARTS.get(key, (key, None))
+            value = getattr(exp, name)
+            field.setText(_fmt(value if part is None else value[part]))
         generated = exp.data_file is None and TARGETS[exp.dataset].generated
         for key in ("samples", "noise", "x_lo", "x_hi"):
             self.fields[key].setEnabled(generated)

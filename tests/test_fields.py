@@ -117,6 +117,10 @@ def test_validation_follows_the_table(monkeypatch):
         Experiment(hidden=9).validated()
     with pytest.raises(ConfigError, match=r"^noise must be <= 1.5; got 2$"):
         Experiment(noise=2).validated()
+    monkeypatch.setitem(FIELDS, "noise", dataclasses.replace(FIELDS["noise"], hi=1.5, hi_open=True))
+    assert Experiment(noise=1.4).validated().noise == 1.4
+    with pytest.raises(ConfigError, match=r"^noise must be < 1.5; got 1.5$"):
+        Experiment(noise=1.5).validated()
 
 
 def test_the_first_bad_field_in_the_tables_order_is_reported():
