@@ -28,26 +28,26 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- experiment options, shared by the subcommands that train -----------------------------
+def _dest(flag: str) -> str:
+    """The attribute argparse gives a flag: --x-range -> x_range."""
+    return flag.lstrip("-").replace("-", "_")
+
+
 def _add_experiment_options(p: argparse.ArgumentParser) -> None:
-    from core.activations import ACTIVATIONS
-    from core.data import TARGETS
+    """--preset and --config, then one option per field of core.fields.FIELDS that has a flag."""
     from core.experiment import PRESETS
-    from core.models import MODELS
+    from core.fields import FIELDS
     g = p.add_argument_group("experiment (flags override --config, which overrides --preset)")
     g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(PRESETS)}")
     g.add_argument("--config", metavar="FILE.json", help="an experiment saved by LR Lab")
-    src = g.add_mutually_exclusive_group()
-    src.add_argument("--dataset", metavar="NAME", help=f"one of: {', '.join(TARGETS)}")
-    src.add_argument("--data", metavar="FILE.csv", help="your own x,y data (header optional)")
-    g.add_argument("--samples", metavar="N", help="number of generated points")
-    g.add_argument("--noise", metavar="SIGMA", help="standard deviation of the noise added to y")
-    g.add_argument("--x-range", nargs=2, metavar=("LO", "HI"), help="x values, evenly spaced")
-    g.add_argument("--model", metavar="NAME", help=f"one of: {', '.join(MODELS)} (linear: no hidden layer)")
-    g.add_argument("--activation", metavar="NAME", help=f"one of: {', '.join(ACTIVATIONS)}")
-    g.add_argument("--hidden", metavar="H", help="hidden units, 1 to 512")
-    g.add_argument("--lr", nargs="+", metavar="LR", help="learning rates, trained side by side")
-    g.add_argument("--steps", metavar="S", help="gradient-descent updates per run")
-    g.add_argument("--seed", metavar="S", help="seed of the data noise and the initial parameters")
+    exclusive = {}                       # tag -> its mutually exclusive group
+    for f in FIELDS.values():
+        if f.flag is None:
+            continue
+        if f.exclusive is not None and f.exclusive not in exclusive:
+            exclusive[f.exclusive] = g.add_mutually_exclusive_group()
+        group = g if f.exclusive is None else exclusive[f.exclusive]
+        group.add_argument(f.flag, nargs=f.nargs, metavar=f.metavar, help=f.help_text)
 
 
 def experiment_from_args(args):
@@ -55,20 +55,17 @@ def experiment_from_args(args):
     from dataclasses import replace
 
     from core.experiment import Experiment, preset
+    from core.fields import FIELDS
     exp = preset(args.preset) if args.preset else Experiment()
     if args.config:
         exp = Experiment.load(args.config, base=exp)
     over = {}
-    for flag, field in (("dataset", "dataset"), ("samples", "samples"), ("noise", "noise"),
-                        ("model", "model"), ("activation", "activation"), ("hidden", "hidden"), ("steps", "steps"),
-                        ("seed", "seed"), ("x_range", "x_range"), ("lr", "learning_rates")):
-        value = getattr(args, flag, None)
+    for f in FIELDS.values():
+        value = None if f.flag is None else getattr(args, _dest(f.flag), None)
         if value is not None:
-            over[field] = tuple(value) if isinstance(value, list) else value
-    if getattr(args, "dataset", None) is not None:
-        over["data_file"] = None
-    if getattr(args, "data", None) is not None:
-        over["data_file"] = args.data
+            over[f.name] = tuple(value) if isinstance(value, list) else value
+            if f.clears is not None:
+                over[f.clears] = None
     if exp.init is not None and ("hidden" in over or over.get("model", exp.model) != exp.model):
         over["init"] = None          # explicit parameters of another shape: seed new ones
     return replace(exp, **over).validated()
@@ -76,9 +73,9 @@ def experiment_from_args(args):
 
 # -- subcommands ----------------------------------------------------------------------------
 def cmd_explain(args) -> int:
-    from core.experiment import _number
     from core.explain import differences_from_printout, tutorial_step
-    lr = _number("learning rate", args.lr, positive=True)
+    from core.fields import check_number
+    lr = check_number("learning rate", args.lr, positive=True)
     print(format_explain(tutorial_step(lr), differences_from_printout(tutorial_step(0.1))))
     return 0
 
@@ -163,13 +160,8 @@ def format_header(exp, data) -> str:
 
 
 def _whole(flag, value, lo) -> int:
-    try:
-        v = int(value)
-    except ValueError:
-        raise ConfigError(f"{flag} must be a whole number; got {value!r}") from None
-    if v < lo:
-        raise ConfigError(f"{flag} must be >= {lo}; got {v}")
-    return v
+    from core.fields import check_integer
+    return check_integer(flag, value, lo)
 
 
 def cmd_analyze(args) -> int:
@@ -244,8 +236,8 @@ def cmd_lr_find(args) -> int:
 
 
 def _positive(flag, value) -> float:
-    from core.experiment import _number
-    return _number(flag, value, positive=True)
+    from core.fields import check_number
+    return check_number(flag, value, positive=True)
 
 
 def format_table(runs) -> str:

@@ -13,74 +13,45 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .data import TARGETS, Dataset, load_csv, make_dataset
+from .data import Dataset, load_csv, make_dataset
 from .engine import Trainer
 from .errors import ConfigError
-from .linear import PARAM_NAMES as LINEAR_PARAM_NAMES
+from .fields import FIELDS, MAX_HIDDEN, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds, for importers)
 from .linear import initial_params as linear_initial_params
-from .models import MODELS, ModelSpec
+from .models import ModelSpec
 from .network import PARAM_NAMES, pack
 
 FORMAT = "lrlab-experiment"
 VERSION = 1
-MAX_HIDDEN = 512
-MAX_STEPS = 10_000_000
-MAX_SAMPLES = 100_000
 
 
 @dataclass(frozen=True)
 class Experiment:
-    dataset: str = "linear"          # a name in data.TARGETS; ignored when data_file is set
-    data_file: str | None = None     # the user's x,y CSV
-    samples: int = 50
-    noise: float = 0.1
-    x_range: tuple = (0.0, 2.0)
-    model: str = "mlp"               # "mlp" (the network) or "linear" (no hidden layer)
-    activation: str = "sigmoid"
-    hidden: int = 2
-    learning_rates: tuple = (0.1,)
-    steps: int = 2000
-    seed: int = 0
-    init: dict | None = field(default=None, compare=True)   # explicit w1, b1, w2, b2
+    """The settings of an experiment; core.fields.FIELDS describes each one (bounds,
+    default, words, flag) in this order."""
+
+    dataset: str = FIELDS["dataset"].default          # a name in data.TARGETS; ignored when data_file is set
+    data_file: str | None = FIELDS["data_file"].default   # the user's x,y CSV
+    samples: int = FIELDS["samples"].default
+    noise: float = FIELDS["noise"].default
+    x_range: tuple = FIELDS["x_range"].default
+    model: str = FIELDS["model"].default              # "mlp" (the network) or "linear" (no hidden layer)
+    activation: str = FIELDS["activation"].default
+    hidden: int = FIELDS["hidden"].default
+    learning_rates: tuple = FIELDS["learning_rates"].default
+    steps: int = FIELDS["steps"].default
+    seed: int = FIELDS["seed"].default
+    init: dict | None = field(default=FIELDS["init"].default, compare=True)   # explicit w1, b1, w2, b2
 
     # -- validation ---------------------------------------------------------------------
     def validated(self) -> "Experiment":
-        """Return self with normalized types, or raise ConfigError naming the field and value."""
-        lrs = self.learning_rates
-        if isinstance(lrs, (int, float, str)):
-            lrs = (lrs,)
-        if len(lrs) == 0:
-            raise ConfigError("learning rate: give at least one")
-        lrs = tuple(_number("learning rate", v, positive=True) for v in lrs)
-        hidden = _integer("hidden", self.hidden, 1, MAX_HIDDEN)
-        if self.model not in MODELS:
-            raise ConfigError(f"model must be one of {', '.join(MODELS)}; got {self.model!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
-        if self.data_file is None and self.dataset not in TARGETS:
-            raise ConfigError(f"dataset must be one of {', '.join(TARGETS)}; got {self.dataset!r}")
-        try:
-            lo, hi = self.x_range
-        except (TypeError, ValueError):
-            raise ConfigError(f"x range must be two numbers LO HI; got {self.x_range!r}") from None
-        lo, hi = _number("x range", lo), _number("x range", hi)
-        if not lo < hi:
-            raise ConfigError(f"x range must have LO < HI; got {_fmt(lo)} {_fmt(hi)}")
-        noise = _number("noise", self.noise)
-        if noise < 0:
-            raise ConfigError(f"noise must be >= 0; got {_fmt(noise)}")
-        init = None if self.init is None else (
-            _init(self.init, hidden) if self.model == "mlp" else _linear_init(self.init))
-        return replace(
-            self, learning_rates=lrs, hidden=hidden, x_range=(lo, hi), noise=noise, init=init,
-            samples=_integer("samples", self.samples, 1, MAX_SAMPLES),
-            steps=_integer("steps", self.steps, 1, MAX_STEPS),
-            seed=_integer("seed", self.seed, 0, 2**63 - 1))
+        """Return self with normalized types, or raise ConfigError naming the field and value
+        (every field checked as core.fields.FIELDS describes it)."""
+        return replace(self, **check_fields({name: getattr(self, name) for name in FIELDS}))
 
     # -- what it builds -----------------------------------------------------------------
     def rngs(self):
@@ -112,11 +83,10 @@ class Experiment:
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
         d = {"format": FORMAT, "version": VERSION}
-        d.update(asdict(self))
-        d["x_range"] = list(self.x_range)
-        d["learning_rates"] = list(self.learning_rates)
-        if self.init is None:
-            del d["init"]
+        for name, f in FIELDS.items():
+            value = getattr(self, name)
+            if not (value is None and f.omitted_when_none):
+                d[name] = f.to_json(value)
         return d
 
     @classmethod
@@ -130,15 +100,10 @@ class Experiment:
             raise ConfigError(f"{where}: format must be {FORMAT!r}; got {fmt!r}")
         if version != VERSION:
             raise ConfigError(f"{where}: version must be {VERSION}; got {version!r}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
+        unknown = sorted(set(d) - set(FIELDS))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        if "x_range" in d and isinstance(d["x_range"], list):
-            d["x_range"] = tuple(d["x_range"])
-        if "learning_rates" in d and isinstance(d["learning_rates"], list):
-            d["learning_rates"] = tuple(d["learning_rates"])
-        return replace(base or cls(), **d).validated()
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(FIELDS))})")
+        return replace(base or cls(), **{k: FIELDS[k].from_json(v) for k, v in d.items()}).validated()
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -207,76 +172,3 @@ def preset(name: str) -> Experiment:
         return PRESETS[name].experiment
     except KeyError:
         raise ConfigError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}") from None
-
-
-# -- helpers for the messages ----------------------------------------------------------
-def _fmt(v) -> str:
-    if isinstance(v, str):
-        return v.strip() if _is_number(v) else repr(v)
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
-def _number(name, v, positive=False) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise ConfigError(f"{name} must be a number; got {v!r}")
-    try:
-        f = float(v)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number; got {v!r}") from None
-    if not math.isfinite(f):
-        raise ConfigError(f"{name} must be a finite number; got {v}")
-    if positive and f <= 0:
-        raise ConfigError(f"{name} must be > 0; got {_fmt(v)}")
-    return f
-
-
-def _integer(name, v, lo, hi) -> int:
-    if isinstance(v, bool):
-        raise ConfigError(f"{name} must be a whole number; got {v!r}")
-    try:
-        i = int(v)
-        if isinstance(v, float) and v != i:
-            raise ValueError
-        if isinstance(v, str):
-            i = int(v.strip())
-    except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{name} must be a whole number; got {v!r}") from None
-    if not lo <= i <= hi:
-        raise ConfigError(f"{name} must be between {lo} and {hi}; got {i}")
-    return i
-
-
-def _linear_init(init) -> dict:
-    if not isinstance(init, dict) or set(init) != set(LINEAR_PARAM_NAMES):
-        raise ConfigError(f"init of the linear model must have exactly the keys w, b; got {init!r}")
-    return {k: _number(f"init {k}", init[k]) for k in LINEAR_PARAM_NAMES}
-
-
-def _init(init, hidden: int) -> dict:
-    if not isinstance(init, dict):
-        raise ConfigError(f"init must be an object with w1, b1, w2, b2; got {init!r}")
-    missing = [k for k in PARAM_NAMES if k not in init]
-    extra = sorted(set(init) - set(PARAM_NAMES))
-    if missing or extra:
-        raise ConfigError(f"init must have exactly the keys w1, b1, w2, b2; "
-                          f"{'missing ' + missing[0] if missing else 'unknown ' + repr(extra[0])}")
-    out = {}
-    for k in ("w1", "b1", "w2"):
-        v = init[k]
-        vals = [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-        if not isinstance(vals, (list, tuple)):
-            raise ConfigError(f"init {k} must be a list of {hidden} numbers; got {v!r}")
-        if len(vals) != hidden:
-            raise ConfigError(f"init {k} must have {hidden} values (one per hidden unit); got {len(vals)}")
-        out[k] = [_number(f"init {k}", x) for x in vals]
-    out["b2"] = _number("init b2", init["b2"][0] if isinstance(init["b2"], list) and len(init["b2"]) == 1
-                        else init["b2"])
-    return out

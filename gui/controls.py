@@ -1,12 +1,14 @@
 """The controls dock: presets, data, model, learning rates, training budget and speed.
 
-View only.  Every edit is turned into a candidate ``Experiment`` with
-``dataclasses.replace(current, field=value).validated()``, so the messages are core's
-(they name the field and the value); a valid candidate different from the current
-experiment is proposed with ``experiment_edited`` and the window decides.  Typed values
-are never clamped: an invalid one turns its field red and shows the reason under the
-group, and nothing changes until it is fixed.  Speed is not part of the experiment and
-is reported on its own (``speed_changed``).
+View only.  The words, tooltips, bounds and groups of the settings are core's table
+(``core.fields.FIELDS``); the layout is made here.  Every edit is turned into a candidate
+``Experiment`` with ``dataclasses.replace(current, field=value).validated()``, so the
+checks and messages are core's (they name the field and the value); a valid candidate
+different from the current experiment is proposed with ``experiment_edited`` and the
+window decides.  Typed values are never clamped: an invalid one turns its field red
+(gui.checked.CheckedField) and shows the reason under the group, and nothing changes
+until it is fixed.  Speed is not part of the experiment and is reported on its own
+(``speed_changed``).
 """
 from __future__ import annotations
 
@@ -17,17 +19,19 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QSpinBox,
+                               QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from core.activations import ACTIVATIONS
 from core.data import TARGETS
 from core.errors import ConfigError
-from core.experiment import MAX_HIDDEN, PRESETS, Experiment
+from core.experiment import PRESETS, Experiment
+from core.fields import FIELDS
 from core.models import MODELS
 
-from .runs import CoreValidator, RunList
-from .style import ERROR_STYLE, FIELD_ERROR_STYLE
+from .checked import CheckedField
+from .runs import RunList
+from .style import ERROR_STYLE
 from .worker import FULL_SPEED
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, FULL_SPEED)
@@ -38,6 +42,7 @@ LINEAR_TIP = ("The linear model has no hidden layer (ŷ = w·x + b): no activati
               "Choose the network to set them.")
 PRESET_BUTTONS = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
                   "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates"}
+PARTS = {"x_lo": ("x_range", 0), "x_hi": ("x_range", 1)}     # a typed box that holds one part of a pair
 
 
 def speed_text(speed: int) -> str:
@@ -51,44 +56,24 @@ def _fmt(v) -> str:
     return str(v) if isinstance(v, int) else repr(float(v))
 
 
-class NumberField(QLineEdit):
-    """A typed number checked by core: red with a reason while invalid; ``committed`` on
-    Enter or leaving the field, only with a valid value."""
-
-    committed = Signal()
-    problem = Signal(str)              # core's message, or "" when the text is fine
-
-    def __init__(self, check, tooltip: str, parent=None):
-        super().__init__(parent)
-        self.core_validator = CoreValidator(check, self)
-        self.setValidator(self.core_validator)
-        self.setToolTip(tooltip)
-        self.textEdited.connect(self._on_self_text_edited)
-        self.editingFinished.connect(self.committed)
-
-    def set_text_quietly(self, text: str) -> None:
-        self.setText(text)
-        self.setStyleSheet("")
-
-    @Slot(str)
-    def _on_self_text_edited(self, text: str) -> None:
-        self.core_validator.validate(text, 0)
-        message = self.core_validator.message
-        self.setStyleSheet(FIELD_ERROR_STYLE if message else "")
-        self.problem.emit(message)
+def _tip(key: str) -> str:
+    """The tooltip of a typed box, from core's table (a pair has one per part)."""
+    name, part = PARTS.get(key, (key, None))
+    tip = FIELDS[name].tip_text
+    return tip if part is None else tip[part]
 
 
 class WidthSpinBox(QSpinBox):
-    """Hidden width 1 … 512 with arrows; a typed value out of range is explained, not refused."""
-
-    problem = Signal(str)
+    """Hidden width with arrows, within the table's bounds; its line edit is a CheckedField,
+    so a typed value out of range is explained (core's message), not refused."""
 
     def __init__(self, check, parent=None):
         super().__init__(parent)
-        self.check = check
-        self.setRange(1, MAX_HIDDEN)
+        self.field = CheckedField(check)
+        self.setLineEdit(self.field)               # the spin box keeps its own validator on it
+        f = FIELDS["hidden"]
+        self.setRange(f.lo, f.hi)
         self.setKeyboardTracking(False)            # valueChanged on Enter / focus out / arrows
-        self.lineEdit().textEdited.connect(self._on_line_edit_text_edited)
 
     def validate(self, text, pos):
         state = super().validate(text, pos)
@@ -96,15 +81,6 @@ class WidthSpinBox(QSpinBox):
         if state == QValidator.State.Invalid and text.strip().lstrip("-").isdigit():
             return QValidator.State.Intermediate, text, pos
         return state, text, pos
-
-    @Slot(str)
-    def _on_line_edit_text_edited(self, text: str) -> None:
-        try:
-            self.check(text)
-        except ConfigError as e:
-            self.problem.emit(str(e))
-            return
-        self.problem.emit("")
 
 
 class _Group(QGroupBox):
@@ -138,6 +114,7 @@ class ControlPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._exp = Experiment().validated()
+        self.groups: dict[str, _Group] = {}      # core's group name -> its box
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         for group in (self._build_presets(), self._build_data(), self._build_model(),
@@ -161,74 +138,63 @@ class ControlPanel(QWidget):
         return box
 
     def _build_data(self) -> QGroupBox:
-        g = self.data_group = _Group("Data")
+        g = self.data_group = self._group("Data")
         self.dataset = QComboBox()
         self.dataset.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.dataset.setMinimumContentsLength(12)
-        self.dataset.setToolTip("The data the network learns: the tutorial's single point, a generated "
-                                "target, or your own CSV.")
+        self.dataset.setToolTip(FIELDS["dataset"].tip_text)
         self.csv_button = QPushButton("Load CSV…")
-        self.csv_button.setToolTip("Load your own data: a CSV file with two columns x,y (header optional).")
+        self.csv_button.setToolTip(FIELDS["data_file"].tip_text)
         row = QHBoxLayout()
         row.addWidget(self.dataset, 1)
         row.addWidget(self.csv_button)
-        g.form.addRow("Data set", row)
-        self.fields = {}
-        self.fields["samples"] = self._field("samples", "How many points are generated, evenly spaced over the x range.")
-        self.fields["noise"] = self._field("noise", "Standard deviation of the Gaussian noise added to each y.")
-        self.fields["x_lo"] = self._field("x_lo", "Smallest x of the generated points.")
-        self.fields["x_hi"] = self._field("x_hi", "Largest x of the generated points.")
-        self.fields["seed"] = self._field("seed", "Seed of the noise and of the initial parameters: same seed, "
-                                                  "same experiment.")
+        g.form.addRow(FIELDS["dataset"].title, row)
+        self.fields = {key: self._field(key) for key in ("samples", "noise", "x_lo", "x_hi", "seed")}
         rng = QHBoxLayout()
         rng.addWidget(self.fields["x_lo"])
         rng.addWidget(QLabel("to"))
         rng.addWidget(self.fields["x_hi"])
-        g.form.addRow("Samples", self.fields["samples"])
-        g.form.addRow("Noise σ", self.fields["noise"])
-        g.form.addRow("x range", rng)
-        g.form.addRow("Seed", self.fields["seed"])
-        for key in ("samples", "noise", "x_lo", "x_hi", "seed"):
-            self.fields[key].problem.connect(g.show_error)
+        g.form.addRow(FIELDS["samples"].title, self.fields["samples"])
+        g.form.addRow(FIELDS["noise"].title, self.fields["noise"])
+        g.form.addRow(FIELDS["x_range"].title, rng)
+        g.form.addRow(FIELDS["seed"].title, self.fields["seed"])
         self.dataset.activated.connect(self._on_dataset_activated)
         self.csv_button.clicked.connect(self._on_csv_button_clicked)
         return g
 
     def _build_model(self) -> QGroupBox:
-        g = self.model_group = _Group("Model")
+        g = self.model_group = self._group("Model")
         self.model = QComboBox()
-        self.model.setToolTip("The tutorial's network, or the model without a hidden layer (its loss is "
-                              "quadratic, so the stability forecast is exact).")
+        self.model.setToolTip(FIELDS["model"].tip_text)
         for i, (name, description) in enumerate(MODELS.items()):
             self.model.addItem(MODEL_LABELS.get(name, name), name)
             self.model.setItemData(i, description, Qt.ToolTipRole)
-        g.form.addRow("Model", self.model)
+        g.form.addRow(FIELDS["model"].title, self.model)
         self.model.activated.connect(self._on_model_activated)
         self.activation = QComboBox()
-        self.activation.setToolTip("The hidden layer's activation function.")
+        self.activation.setToolTip(FIELDS["activation"].tip_text)
         for i, (name, a) in enumerate(ACTIVATIONS.items()):
             self.activation.addItem(a.label, name)
             self.activation.setItemData(i, a.formula, Qt.ToolTipRole)
         self.hidden = WidthSpinBox(partial(self._check, "hidden"))
-        self.hidden.setToolTip("Number of hidden units, 1 to 512.")
-        g.form.addRow("Activation", self.activation)
-        g.form.addRow("Hidden units", self.hidden)
+        self.hidden.setToolTip(FIELDS["hidden"].tip_text)
+        g.form.addRow(FIELDS["activation"].title, self.activation)
+        g.form.addRow(FIELDS["hidden"].title, self.hidden)
         self.activation.activated.connect(self._on_activation_activated)
         self.hidden.valueChanged.connect(self._on_hidden_value_changed)
-        self.hidden.problem.connect(g.show_error)
+        self.hidden.field.problem.connect(g.show_error)
         return g
 
     def _build_runs(self) -> QGroupBox:
-        g = self.runs_group = _Group("Learning rates")
+        g = self.runs_group = self._group("Learning rates")
         self.runs = RunList()
         g.form.addRow(self.runs)
         self.runs.rates_changed.connect(self._on_runs_rates_changed)
         return g
 
     def _build_training(self) -> QGroupBox:
-        g = self.training_group = _Group("Training")
-        self.fields["steps"] = self._field("steps", "Gradient-descent updates per run: the step budget.")
-        self.fields["steps"].problem.connect(g.show_error)
+        g = self.training_group = self._group("Training")
+        self.fields["steps"] = self._field("steps")
         self.speed = QSlider(Qt.Horizontal)
         self.speed.setRange(0, len(SPEEDS) - 1)
         self.speed.setPageStep(3)
@@ -238,15 +204,25 @@ class ControlPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.speed, 1)
         row.addWidget(self.speed_label)
-        g.form.addRow("Step budget", self.fields["steps"])
+        g.form.addRow(FIELDS["steps"].title, self.fields["steps"])
         g.form.addRow("Speed", row)
         self.speed.valueChanged.connect(self._on_speed_value_changed)
         return g
 
-    def _field(self, key: str, tooltip: str) -> NumberField:
-        f = NumberField(partial(self._check, key), tooltip)
+    def _group(self, title: str) -> "_Group":
+        """A group of the form, named as core's table groups the fields."""
+        g = self.groups[title] = _Group(title)
+        return g
+
+    def _field(self, key: str) -> CheckedField:
+        """A typed box for a field (or a part of one), checked by core; its reasons go under its group."""
+        f = CheckedField(partial(self._check, key), _tip(key))
         f.committed.connect(partial(self._on_field_committed, key))
+        f.problem.connect(self._group_of(key).show_error)
         return f
+
+    def _group_of(self, key: str) -> "_Group":
+        return self.groups[FIELDS[PARTS.get(key, (key,))[0]].group]
 
     # -- candidates -----------------------------------------------------------------------
     def _changes(self, key: str, value) -> dict:
@@ -269,7 +245,8 @@ class ControlPanel(QWidget):
         if candidate != self._exp:
             self.experiment_edited.emit(candidate)
 
-    def _try(self, key: str, value, group: _Group) -> None:
+    def _try(self, key: str, value) -> None:
+        group = self._group_of(key)
         try:
             candidate = self._check(key, value)
         except ConfigError as e:
@@ -293,10 +270,10 @@ class ControlPanel(QWidget):
         else:
             self.dataset.setCurrentIndex(self.dataset.findData(exp.dataset))
         self.dataset.blockSignals(False)
-        values = {"samples": exp.samples, "noise": exp.noise, "x_lo": exp.x_range[0], "x_hi": exp.x_range[1],
-                  "seed": exp.seed, "steps": exp.steps}
-        for key, value in values.items():
-            self.fields[key].set_text_quietly(_fmt(value))
+        for key, field in self.fields.items():
+            name, part = PARTS.get(key, (key, None))
+            value = getattr(exp, name)
+            field.setText(_fmt(value if part is None else value[part]))
         generated = exp.data_file is None and TARGETS[exp.dataset].generated
         for key in ("samples", "noise", "x_lo", "x_hi"):
             self.fields[key].setEnabled(generated)
@@ -310,12 +287,11 @@ class ControlPanel(QWidget):
         self.model.setCurrentIndex(self.model.findData(exp.model))
         self.model.blockSignals(False)
         network = exp.model == "mlp"
-        for w, tip in ((self.activation, "The hidden layer's activation function."),
-                       (self.hidden, "Number of hidden units, 1 to 512.")):
+        for w, tip in ((self.activation, FIELDS["activation"].tip_text), (self.hidden, FIELDS["hidden"].tip_text)):
             w.setEnabled(network)
             w.setToolTip(tip if network else LINEAR_TIP)
         self.runs.set_rates(exp.learning_rates)
-        for group in (self.data_group, self.model_group, self.runs_group, self.training_group):
+        for group in self.groups.values():
             group.show_error("")
 
     def set_speed(self, speed: int) -> None:
@@ -330,7 +306,7 @@ class ControlPanel(QWidget):
 
     def load_csv(self, path: str) -> None:
         """Propose the experiment on the user's CSV (the window reads it and reports errors)."""
-        self._try("data_file", str(path), self.data_group)
+        self._try("data_file", str(path))
 
     # -- view -> model --------------------------------------------------------------------
     def _on_preset_button_clicked(self, name: str, checked: bool = False) -> None:
@@ -363,23 +339,23 @@ class ControlPanel(QWidget):
 
     @Slot(int)
     def _on_model_activated(self, index: int) -> None:
-        self._try("model", self.model.itemData(index), self.model_group)
+        self._try("model", self.model.itemData(index))
 
     @Slot(int)
     def _on_activation_activated(self, index: int) -> None:
-        self._try("activation", self.activation.itemData(index), self.model_group)
+        self._try("activation", self.activation.itemData(index))
 
     @Slot(int)
     def _on_hidden_value_changed(self, value: int) -> None:
-        self._try("hidden", value, self.model_group)
+        self._try("hidden", value)
 
-    def _on_field_committed(self, key: str) -> None:
-        group = self.training_group if key == "steps" else self.data_group
-        self._try(key, self.fields[key].text(), group)
+    def _on_field_committed(self, key: str, candidate: Experiment) -> None:   # core's check passed
+        self._group_of(key).show_error("")
+        self._propose(candidate)
 
     @Slot(tuple)
     def _on_runs_rates_changed(self, rates: tuple) -> None:
-        self._try("learning_rates", tuple(rates), self.runs_group)
+        self._try("learning_rates", tuple(rates))
 
     @Slot(int)
     def _on_speed_value_changed(self, index: int) -> None:

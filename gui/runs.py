@@ -18,18 +18,18 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF, QValidator
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSizePolicy, QSlider, QStyle, QStyleOptionSlider,
                                QVBoxLayout, QWidget)
 
-from core.errors import ConfigError
-from core.experiment import Experiment
+from core.fields import FIELDS
 from core.outcomes import DIVERGED, NOT_STARTED
 from core.report import lr_label
 
 from . import style
-from .style import CLIFF_COLOR, ERROR_STYLE, FIELD_ERROR_STYLE
+from .checked import CheckedField
+from .style import CLIFF_COLOR, ERROR_STYLE
 
 LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
 LOG_MIN_DECADE, LOG_MAX_DECADE = -5, 1        # the slider spans 1e-5 … 10
@@ -62,7 +62,7 @@ def format_rate(lr: float) -> str:
 
 def parse_rate(text: str) -> float:
     """A learning rate from typed text, or ConfigError with core's message."""
-    return Experiment(learning_rates=(text.strip(),)).validated().learning_rates[0]
+    return FIELDS["learning_rates"].check(text.strip())[0]
 
 
 def slider_position(lr: float) -> float:
@@ -86,25 +86,6 @@ def next_rate(rates) -> float:
         if v >= top * 3 * (1 - 1e-9):
             return v
     return float(top * 3)
-
-
-class CoreValidator(QValidator):
-    """Acceptable when ``check(text)`` passes, else Intermediate (typing is never blocked);
-    ``message`` keeps core's reason."""
-
-    def __init__(self, check, parent=None):
-        super().__init__(parent)
-        self.check = check
-        self.message = ""
-
-    def validate(self, text, pos):
-        try:
-            self.check(text)
-        except ConfigError as e:
-            self.message = str(e)
-            return QValidator.State.Intermediate, text, pos
-        self.message = ""
-        return QValidator.State.Acceptable, text, pos
 
 
 class MarkedSlider(QSlider):
@@ -175,11 +156,8 @@ class LogRateEditor(QWidget):
         self.slider.setRange(0, len(SLIDER_VALUES) - 1)
         self.slider.setPageStep(len(LOG_MANTISSAS))          # PgUp/PgDn: one decade
         self.slider.setToolTip(SLIDER_TIP)
-        self.field = QLineEdit()
+        self.field = CheckedField(parse_rate, FIELDS["learning_rates"].tip_text)   # core decides what a rate is
         self.field.setMaximumWidth(110)
-        self.validator = CoreValidator(parse_rate, self.field)   # core decides what a rate is
-        self.field.setValidator(self.validator)
-        self.field.setToolTip("Type the selected run's learning rate (such as 0.1 or 3e-3) and press Enter.")
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
@@ -200,8 +178,8 @@ class LogRateEditor(QWidget):
         layout.addWidget(self.error)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.slider.sliderReleased.connect(self._on_slider_released)
-        self.field.textEdited.connect(self._on_field_text_edited)
-        self.field.editingFinished.connect(self._on_field_editing_finished)
+        self.field.problem.connect(self._show_error)
+        self.field.committed.connect(self._on_field_committed)
         self.set_value(self._value)
 
     def _place_slider(self, lr: float) -> None:
@@ -237,10 +215,10 @@ class LogRateEditor(QWidget):
                                "start (a forecast for the network, exact for the linear model).\nDark mark: η = 1, "
                                "above which no rate can converge (∂²L/∂b² = 2 for the output bias).")
 
+    @Slot(str)
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
-        self.field.setStyleSheet(FIELD_ERROR_STYLE if message else "")
 
     # -- slots ----------------------------------------------------------------------------
     @Slot(int)
@@ -255,18 +233,8 @@ class LogRateEditor(QWidget):
     def _on_slider_released(self) -> None:
         self._commit(SLIDER_VALUES[self.slider.value()])
 
-    @Slot(str)
-    def _on_field_text_edited(self, text: str) -> None:
-        self.validator.validate(text, 0)
-        self._show_error(self.validator.message)
-
-    @Slot()
-    def _on_field_editing_finished(self) -> None:      # only emitted for an acceptable value
-        try:
-            value = parse_rate(self.field.text())
-        except ConfigError as e:                         # (defensive: the validator said no)
-            self._show_error(str(e))
-            return
+    @Slot(object)
+    def _on_field_committed(self, value: float) -> None:     # a rate core accepts, typed
         self._place_slider(value)
         self._commit(value)
 

@@ -105,6 +105,8 @@ BAD = [
     (["train", "--dataset", "moons"], "'moons'"),
     (["train", "--preset", "exercise9"], "'exercise9'"),
     (["train", "--samples", "many"], "samples"),
+    (["train", "--samples", "1.5"], "samples must be a whole number; got '1.5'"),
+    (["train", "--noise", "-1"], "noise must be >= 0; got -1"),
     (["train", "--x-range", "2", "1"], "x range"),
     (["train", "--dataset", "linear", "--data", "x.csv"], "not allowed with"),
     (["explain", "--lr", "-1"], "learning rate"),
@@ -151,3 +153,56 @@ def test_unwritable_output_leaves_no_partial_file(tmp_path):
     assert r.returncode == 2 and "cannot be written" in r.stderr and str(target) in r.stderr
     assert len(r.stderr.splitlines()) == 1
     assert not target.exists()
+
+
+# -- the experiment options, built from core.fields.FIELDS (in-process: no subprocess) ------------
+def _help_lines(capsys, monkeypatch, command):
+    """Each option's line of ``command --help`` (wide: one line each), keyed by its flag."""
+    import main
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        main.main([command, "--help"])
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    return {line.split()[0]: line for line in lines if line.startswith("--")}
+
+
+@pytest.mark.parametrize("command", ["train", "analyze", "lr-find"])
+def test_every_field_with_a_flag_is_an_option_of_the_commands_that_train(capsys, monkeypatch, command):
+    from core.fields import FIELDS
+    lines = _help_lines(capsys, monkeypatch, command)
+    for f in FIELDS.values():
+        if f.flag:
+            metavar = " ".join(f.metavar) if isinstance(f.metavar, tuple) else f.metavar
+            if f.nargs == "+":
+                metavar = f"{metavar} [{metavar} ...]"
+            assert lines[f.flag].split("  ")[0] == f"{f.flag} {metavar}", f.flag
+            assert lines[f.flag].endswith("  " + f.help_text), f.flag
+    assert lines["--lr"].split() == "--lr LR [LR ...] learning rates, trained side by side".split()   # today's words
+    assert lines["--hidden"].split() == "--hidden H hidden units, 1 to 512".split()
+
+
+def test_a_field_added_to_the_table_gets_its_option(capsys, monkeypatch):
+    from core.fields import FIELDS, NUMBER, Field
+    beta = Field("momentum", NUMBER, 0.0, "momentum", "Momentum β", "momentum beta, 0 to 1", "tip", "Training",
+                 flag="--momentum", metavar="BETA", lo=0, hi=1)
+    monkeypatch.setitem(FIELDS, "momentum", beta)
+    line = _help_lines(capsys, monkeypatch, "train")["--momentum"]
+    assert line.split() == "--momentum BETA momentum beta, 0 to 1".split()
+
+
+def test_flags_override_the_preset_and_reshape_rules(tmp_path):
+    import main
+    from core.experiment import preset
+    parse = lambda *a: main.experiment_from_args(main.build_parser().parse_args(["train", *a]))   # noqa: E731
+    tutorial = preset("tutorial").validated()
+    assert parse("--preset", "tutorial").init == tutorial.init
+    assert parse("--preset", "tutorial", "--model", "mlp").init == tutorial.init        # same model: kept
+    assert parse("--preset", "tutorial", "--hidden", "1").init is None                 # a width given: new seeded init
+    assert parse("--preset", "tutorial", "--model", "linear").init is None
+    exp = parse("--preset", "exercise4", "--x-range", "-1", "1", "--lr", "0.2", "0.3", "--samples", "9")
+    assert (exp.x_range, exp.learning_rates, exp.samples, exp.steps) == ((-1.0, 1.0), (0.2, 0.3), 9, 2000)
+    cfg = tmp_path / "e.json"
+    cfg.write_text(json.dumps({"data_file": "points.csv"}))
+    assert parse("--config", str(cfg)).data_file == "points.csv"
+    exp = parse("--config", str(cfg), "--dataset", "sine")                                  # --dataset drops the file
+    assert (exp.dataset, exp.data_file) == ("sine", None)

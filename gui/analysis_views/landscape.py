@@ -11,7 +11,7 @@ from PySide6.QtCore import Slot
 import pyqtgraph as pg
 
 from core.errors import ConfigError
-from core.experiment import _integer
+from core.fields import check_integer
 from core.landscape import landscape, parameter_plane
 from core.report import lr_label
 from core.trajectory import trajectory
@@ -142,7 +142,8 @@ class LandscapeView(_JobView):
         self.param_combos = (QtWidgets.QComboBox(), QtWidgets.QComboBox())
         for c, axis in zip(self.param_combos, ("horizontal", "vertical")):
             c.setToolTip(f"The parameter on the {axis} axis.")
-        self.steps = _Field(str(LANDSCAPE_STEPS), partial(_integer, "landscape steps", lo=1, hi=LANDSCAPE_MAX_STEPS),
+        self.steps = _Field(str(LANDSCAPE_STEPS),
+                            partial(check_integer, "landscape steps", lo=1, hi=LANDSCAPE_MAX_STEPS),
                             "How many steps of the run's path to draw (every step is drawn, so an "
                             "oscillation shows as a zigzag).")
         self.compute_button = QtWidgets.QPushButton("Draw")

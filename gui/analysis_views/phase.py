@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 import pyqtgraph as pg
 
 from core.errors import ConfigError
-from core.experiment import _integer, _number
+from core.fields import check_integer, check_number
 from core.phase import PhaseDiagram, phase_diagram
 
 from .. import style
@@ -149,13 +149,13 @@ class PhaseDiagramView(_JobView):
             self.kind.addItem(text, key)
         self.kind.setToolTip("Rows of the grid: hidden-layer widths, or seeds of the initial parameters.")
         self.rows = _Field(self.DEFAULT_ROWS["hidden"], self._parse_rows, "The rows, separated by spaces.", 160)
-        self.lr_min = _Field("0.001", partial(_number, "phase diagram lr-min", positive=True),
+        self.lr_min = _Field("0.001", partial(check_number, "phase diagram lr-min", positive=True),
                              "The smallest learning rate (first column).")
-        self.lr_max = _Field("10", partial(_number, "phase diagram lr-max", positive=True),
+        self.lr_max = _Field("10", partial(check_number, "phase diagram lr-max", positive=True),
                              "The largest learning rate (last column).")
-        self.columns = _Field("12", partial(_integer, "phase diagram columns", lo=2, hi=PHASE_MAX_COLUMNS),
+        self.columns = _Field("12", partial(check_integer, "phase diagram columns", lo=2, hi=PHASE_MAX_COLUMNS),
                               f"How many learning rates, evenly spaced on a log scale (2 to {PHASE_MAX_COLUMNS}).", 60)
-        self.steps = _Field("2000", partial(_integer, "phase diagram steps", lo=1, hi=10_000_000),
+        self.steps = _Field("2000", partial(check_integer, "phase diagram steps", lo=1, hi=10_000_000),
                             "Steps every cell trains for (default: the experiment's budget).")
         self.metric_combo = QtWidgets.QComboBox()
         self.metric_combo.addItem("final loss", "final")
@@ -234,7 +234,7 @@ class PhaseDiagramView(_JobView):
                     changes["init"] = None
                 v = getattr(replace(base, **changes).validated(), key)
             else:
-                v = _integer(key, p, 0, 2**63 - 1)
+                v = check_integer(key, p, 0, 2**63 - 1)
             values.append(v)
         if len(set(values)) != len(values):
             raise ConfigError(f"phase diagram rows: a {key} is repeated; got {text!r}")

@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal, Slot
 import pyqtgraph as pg
 
 from core.errors import ConfigError
-from core.experiment import _integer, _number
+from core.fields import check_integer, check_number
 from core.range_test import BETA, STOP_FACTOR, range_test
 
 from .. import style
@@ -183,11 +183,11 @@ class RangeTestView(_JobView):
         self.plot = RangeTestPlot(dark=dark)
         self.plot.set_title("Range test: loss while η rises exponentially")
         self.fields = {
-            "lr_min": _Field("1e-06", partial(_number, "range test lr-min", positive=True),
+            "lr_min": _Field("1e-06", partial(check_number, "range test lr-min", positive=True),
                              "The first learning rate of the test (default 1e-6)."),
-            "lr_max": _Field("10", partial(_number, "range test lr-max", positive=True),
+            "lr_max": _Field("10", partial(check_number, "range test lr-max", positive=True),
                              "The last learning rate of the test (default 10)."),
-            "steps": _Field("100", partial(_integer, "range test steps", lo=3, hi=100_000),
+            "steps": _Field("100", partial(check_integer, "range test steps", lo=3, hi=100_000),
                             "Steps of the test: η rises by the same factor every step (default 100)."),
         }
         self.run_button = QtWidgets.QPushButton("Run range test")

@@ -1,0 +1,324 @@
+"""The fields of an experiment, described once: what each one is, its bounds and default,
+the words shown for it, and its command-line flag.
+
+``FIELDS`` is the one table (keyed by name, in the order of ``Experiment``'s fields, of
+the JSON file and of ``--help``).  Everything else reads it:
+
+* ``Experiment.validated()`` checks every field with ``check_fields`` (the messages name
+  the field and repeat the value: "noise must be >= 0; got -1");
+* ``Experiment.to_dict`` / ``from_dict`` write and read each value with ``Field.to_json``
+  and ``Field.from_json``;
+* the command line builds its options from ``flag``, ``metavar`` and ``help``;
+* the window takes each field's ``title``, ``tip``, bounds and group from here.
+
+Adding a setting is one ``Field`` below, the code that uses the value, and its tests.
+The checks of single numbers are public (``check_number``, ``check_integer``) for the
+settings that are not part of an experiment (``--lr-min``, the analysis views' fields).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .activations import ACTIVATIONS
+from .data import TARGETS
+from .errors import ConfigError
+from .linear import PARAM_NAMES as LINEAR_PARAM_NAMES
+from .models import MODELS
+from .network import PARAM_NAMES
+
+MAX_HIDDEN = 512
+MAX_STEPS = 10_000_000
+MAX_SAMPLES = 100_000
+MAX_SEED = 2**63 - 1
+
+# What a field holds.  The kind decides its check, its JSON form and its command-line arity.
+NUMBER = "number"        # a finite float, optionally > 0 and/or within [lo, hi]
+INTEGER = "integer"      # a whole number within [lo, hi]
+CHOICE = "choice"        # a name among ``choices``
+PATH = "path"            # a file name, or None (not checked here: the file is read when used)
+PAIR = "pair"            # two numbers LO < HI
+NUMBERS = "numbers"      # one or more numbers (each checked like NUMBER)
+PARAMS = "params"        # explicit initial parameters, or None (their shape depends on model and hidden)
+KINDS = (NUMBER, INTEGER, CHOICE, PATH, PAIR, NUMBERS, PARAMS)
+
+
+# -- the checks of single values (public: main.py and the analysis views use them) ------
+def format_value(v) -> str:
+    """A value as a message repeats it: typed text stripped, a float as %g, other text quoted."""
+    if isinstance(v, str):
+        return v.strip() if _is_number(v) else repr(v)
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def check_number(name: str, v, positive: bool = False) -> float:
+    """``v`` (a number or its text) as a finite float, > 0 when ``positive``; else ConfigError."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ConfigError(f"{name} must be a number; got {v!r}")
+    try:
+        f = float(v)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number; got {v!r}") from None
+    if not math.isfinite(f):
+        raise ConfigError(f"{name} must be a finite number; got {v}")
+    if positive and f <= 0:
+        raise ConfigError(f"{name} must be > 0; got {format_value(v)}")
+    return f
+
+
+def check_integer(name: str, v, lo: int, hi: int | None = None) -> int:
+    """``v`` (a whole number or its text) as an int in [lo, hi] (hi None: no upper bound)."""
+    if isinstance(v, bool):
+        raise ConfigError(f"{name} must be a whole number; got {v!r}")
+    try:
+        i = int(v)
+        if isinstance(v, float) and v != i:
+            raise ValueError
+        if isinstance(v, str):
+            i = int(v.strip())
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name} must be a whole number; got {v!r}") from None
+    if hi is None:
+        if i < lo:
+            raise ConfigError(f"{name} must be >= {lo}; got {i}")
+    elif not lo <= i <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}; got {i}")
+    return i
+
+
+def check_init(init, others: Mapping) -> dict:
+    """Explicit initial parameters of the model ``others`` describes (its model and hidden)."""
+    if others["model"] == "linear":
+        if not isinstance(init, dict) or set(init) != set(LINEAR_PARAM_NAMES):
+            raise ConfigError(f"init of the linear model must have exactly the keys w, b; got {init!r}")
+        return {k: check_number(f"init {k}", init[k]) for k in LINEAR_PARAM_NAMES}
+    hidden = others["hidden"]
+    if not isinstance(init, dict):
+        raise ConfigError(f"init must be an object with w1, b1, w2, b2; got {init!r}")
+    missing = [k for k in PARAM_NAMES if k not in init]
+    extra = sorted(set(init) - set(PARAM_NAMES))
+    if missing or extra:
+        raise ConfigError(f"init must have exactly the keys w1, b1, w2, b2; "
+                          f"{'missing ' + missing[0] if missing else 'unknown ' + repr(extra[0])}")
+    out = {}
+    for k in ("w1", "b1", "w2"):
+        v = init[k]
+        vals = [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        if not isinstance(vals, (list, tuple)):
+            raise ConfigError(f"init {k} must be a list of {hidden} numbers; got {v!r}")
+        if len(vals) != hidden:
+            raise ConfigError(f"init {k} must have {hidden} values (one per hidden unit); got {len(vals)}")
+        out[k] = [check_number(f"init {k}", x) for x in vals]
+    out["b2"] = check_number("init b2", init["b2"][0] if isinstance(init["b2"], list) and len(init["b2"]) == 1
+                             else init["b2"])
+    return out
+
+
+# -- a field ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    """One setting of an experiment.
+
+    ``label`` names it in messages; ``title`` names it in the window's form; ``help`` (the
+    command line) and ``tip`` (the window's tooltip) may use ``{lo}``, ``{hi}`` and
+    ``{choices}``.  A PAIR's ``tip`` is one tooltip per part (LO, HI).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    label: str
+    title: str
+    help: str
+    tip: str | tuple
+    group: str                            # the window's group: Data, Model, Learning rates, Training
+    flag: str | None = None               # None: no command-line option
+    metavar: str | tuple | None = None
+    lo: float | None = None               # NUMBER, INTEGER: inclusive bounds
+    hi: float | None = None
+    hi_open: bool = False                 # NUMBER: hi itself is refused (momentum β in [0, 1))
+    positive: bool = False                # NUMBER, NUMBERS: > 0
+    choices: Mapping | None = None        # CHOICE: name -> what it is
+    ignored_if: str | None = None         # not checked when this other field is set (dataset: data_file)
+    clears: str | None = None             # setting it on the command line sets that field to None
+    exclusive: str | None = None          # command-line flags of one tag exclude each other
+    check_value: Callable | None = None   # PARAMS: (value, the other fields) -> value
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"field {self.name}: kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
+
+    # -- words ------------------------------------------------------------------------
+    def _words(self, text: str) -> str:
+        return text.format(lo=self.lo, hi=self.hi, choices=", ".join(self.choices or ()))
+
+    @property
+    def help_text(self) -> str:
+        return self._words(self.help)
+
+    @property
+    def tip_text(self) -> str | tuple:
+        return tuple(map(self._words, self.tip)) if isinstance(self.tip, tuple) else self._words(self.tip)
+
+    @property
+    def nargs(self):
+        """How many command-line values the flag takes (None: one)."""
+        return {PAIR: 2, NUMBERS: "+"}.get(self.kind)
+
+    # -- the check ----------------------------------------------------------------------
+    def check(self, value, others: Mapping | None = None):
+        """The normalized value, or ConfigError naming the field and repeating the value.
+        ``others``: the other fields' values (for a field that depends on them)."""
+        others = {} if others is None else others
+        if self.ignored_if is not None and others.get(self.ignored_if) is not None:
+            return value
+        return _CHECKS[self.kind](self, value, others)
+
+    def _number(self, v) -> float:
+        f = check_number(self.label, v, positive=self.positive)
+        if self.lo is not None and f < self.lo:
+            raise ConfigError(f"{self.label} must be >= {format_value(self.lo)}; got {format_value(f)}")
+        if self.hi is not None and (f >= self.hi if self.hi_open else f > self.hi):
+            raise ConfigError(f"{self.label} must be {'<' if self.hi_open else '<='} {format_value(self.hi)}; "
+                              f"got {format_value(f)}")
+        return f
+
+    # -- JSON ---------------------------------------------------------------------------
+    def to_json(self, value):
+        """The value as the JSON file holds it (sequences as lists)."""
+        value = copy.deepcopy(value)
+        return list(value) if self.kind in (PAIR, NUMBERS) else value
+
+    def from_json(self, value):
+        """A value read from JSON (a list becomes the tuple the experiment holds)."""
+        return tuple(value) if self.kind in (PAIR, NUMBERS) and isinstance(value, list) else value
+
+    @property
+    def omitted_when_none(self) -> bool:
+        """Left out of the JSON file while unset (explicit initial parameters)."""
+        return self.kind == PARAMS
+
+
+def _check_number(f: Field, v, others):
+    return f._number(v)
+
+
+def _check_integer(f: Field, v, others):
+    return check_integer(f.label, v, f.lo, f.hi)
+
+
+def _check_choice(f: Field, v, others):
+    if not isinstance(v, str) or v not in f.choices:
+        raise ConfigError(f"{f.label} must be one of {', '.join(f.choices)}; got {v!r}")
+    return v
+
+
+def _check_path(f: Field, v, others):
+    return v
+
+
+def _check_pair(f: Field, v, others):
+    try:
+        lo, hi = v
+    except (TypeError, ValueError):
+        raise ConfigError(f"{f.label} must be two numbers LO HI; got {v!r}") from None
+    lo, hi = f._number(lo), f._number(hi)
+    if not lo < hi:
+        raise ConfigError(f"{f.label} must have LO < HI; got {format_value(lo)} {format_value(hi)}")
+    return (lo, hi)
+
+
+def _check_numbers(f: Field, v, others):
+    values = (v,) if isinstance(v, (int, float, str)) else v
+    try:
+        n = len(values)
+    except TypeError:
+        raise ConfigError(f"{f.label} must be a list of numbers; got {v!r}") from None
+    if n == 0:
+        raise ConfigError(f"{f.label}: give at least one")
+    return tuple(f._number(x) for x in values)
+
+
+def _check_params(f: Field, v, others):
+    return None if v is None else f.check_value(v, others)
+
+
+_CHECKS = {NUMBER: _check_number, INTEGER: _check_integer, CHOICE: _check_choice, PATH: _check_path,
+           PAIR: _check_pair, NUMBERS: _check_numbers, PARAMS: _check_params}
+
+
+# -- the table -------------------------------------------------------------------------
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("dataset", CHOICE, "linear", "dataset", "Data set",
+              "one of: {choices}",
+              "The data the network learns: the tutorial's single point, a generated target, or your own CSV.",
+              "Data", flag="--dataset", metavar="NAME", choices=TARGETS, ignored_if="data_file",
+              clears="data_file", exclusive="source"),
+        Field("data_file", PATH, None, "data file", "Your data",
+              "your own x,y data (header optional)",
+              "Load your own data: a CSV file with two columns x,y (header optional).",
+              "Data", flag="--data", metavar="FILE.csv", exclusive="source"),
+        Field("samples", INTEGER, 50, "samples", "Samples",
+              "number of generated points",
+              "How many points are generated, evenly spaced over the x range.",
+              "Data", flag="--samples", metavar="N", lo=1, hi=MAX_SAMPLES),
+        Field("noise", NUMBER, 0.1, "noise", "Noise σ",
+              "standard deviation of the noise added to y",
+              "Standard deviation of the Gaussian noise added to each y.",
+              "Data", flag="--noise", metavar="SIGMA", lo=0),
+        Field("x_range", PAIR, (0.0, 2.0), "x range", "x range",
+              "x values, evenly spaced",
+              ("Smallest x of the generated points.", "Largest x of the generated points."),
+              "Data", flag="--x-range", metavar=("LO", "HI")),
+        Field("model", CHOICE, "mlp", "model", "Model",
+              "one of: {choices} (linear: no hidden layer)",
+              "The tutorial's network, or the model without a hidden layer (its loss is quadratic, so the "
+              "stability forecast is exact).",
+              "Model", flag="--model", metavar="NAME", choices=MODELS),
+        Field("activation", CHOICE, "sigmoid", "activation", "Activation",
+              "one of: {choices}",
+              "The hidden layer's activation function.",
+              "Model", flag="--activation", metavar="NAME", choices=ACTIVATIONS),
+        Field("hidden", INTEGER, 2, "hidden", "Hidden units",
+              "hidden units, {lo} to {hi}",
+              "Number of hidden units, {lo} to {hi}.",
+              "Model", flag="--hidden", metavar="H", lo=1, hi=MAX_HIDDEN),
+        Field("learning_rates", NUMBERS, (0.1,), "learning rate", "Learning rates",
+              "learning rates, trained side by side",
+              "Type the selected run's learning rate (such as 0.1 or 3e-3) and press Enter.",
+              "Learning rates", flag="--lr", metavar="LR", positive=True),
+        Field("steps", INTEGER, 2000, "steps", "Step budget",
+              "gradient-descent updates per run",
+              "Gradient-descent updates per run: the step budget.",
+              "Training", flag="--steps", metavar="S", lo=1, hi=MAX_STEPS),
+        Field("seed", INTEGER, 0, "seed", "Seed",
+              "seed of the data noise and the initial parameters",
+              "Seed of the noise and of the initial parameters: same seed, same experiment.",
+              "Data", flag="--seed", metavar="S", lo=0, hi=MAX_SEED),
+        Field("init", PARAMS, None, "init", "Initial parameters",
+              "explicit initial parameters: w1, b1, w2, b2 (w, b for the linear model)",
+              "Explicit initial parameters, shared by every run.",
+              "Model", check_value=check_init),
+    )
+}
+
+
+def check_fields(values: Mapping) -> dict:
+    """Every field of ``values`` checked, in the table's order; a field sees the others, those
+    before it checked (init sees model and hidden).  Raises ConfigError at the first bad one."""
+    checked: dict = {}
+    for name, f in FIELDS.items():
+        checked[name] = f.check(values[name], {**values, **checked})
+    return checked
