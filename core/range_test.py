@@ -111,7 +111,8 @@ def minimum(lrs: np.ndarray, losses: np.ndarray) -> float:
 def steep(lrs: np.ndarray, losses: np.ndarray) -> float:
     """fastai's steep: the left rate of the pair of neighbours with the most negative
     Δloss/Δln η (one-sided differences, not central ones)."""
-    grads = np.diff(losses) / np.diff(np.log(lrs))
+    with np.errstate(all="ignore"):                  # inf − inf: NaN, argmin's first (as torch)
+        grads = np.diff(losses) / np.diff(np.log(lrs))
     return float(lrs[int(np.argmin(grads))])
 
 
@@ -193,6 +194,8 @@ def suggestions(lrs: np.ndarray, losses: np.ndarray, steps: int | None = None) -
                 f"{end_trim} at the end{', and the first NaN' if nan.size else ''}) leaves {max(m, 0)} "
                 f"point{'s' if m != 1 else ''}: {'no suggestion' if m < 1 else 'no slope'} "
                 "(lower lr-min, or raise the steps)")
+    elif not np.all(np.isfinite(sm[start:end])):
+        note = "the smoothed loss is infinite at some of the points used: the suggestions mean little"
     return RangeTest(lrs, losses, sm,
                      steep(use_lrs, use_sm) if m >= 2 else nan_v,
                      minimum(use_lrs, use_sm) if m >= 1 else nan_v,
@@ -215,13 +218,13 @@ class Ramp:
         return np.multiply(grad, -self.schedule[t], out=out)
 
 
-def check_range(lr_min, lr_max, steps) -> None:
-    """The range test's settings, checked once (the command line and the window both call it)."""
+def check_range(lr_min, lr_max, steps, steps_name: str = "range test steps") -> None:
+    """The range test's settings, checked once (range_test and the command line call it)."""
     from .errors import ConfigError
     if not (0 < lr_min < lr_max):
         raise ConfigError(f"range test: need 0 < lr-min < lr-max; got {lr_min:g} {lr_max:g}")
     if not MIN_STEPS <= steps <= MAX_STEPS:
-        raise ConfigError(f"range test steps must be between {MIN_STEPS} and {MAX_STEPS} (fastai leaves out "
+        raise ConfigError(f"{steps_name} must be between {MIN_STEPS} and {MAX_STEPS} (fastai leaves out "
                           f"steps//10 at the start and {TRIM_END} at the end, and a slope needs 2 points); "
                           f"got {steps}")
 
