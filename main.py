@@ -124,12 +124,13 @@ def format_explain(s, diffs) -> str:
 
 
 def cmd_train(args) -> int:
-    from core.report import check_writable, summarize, summary_dict, write_csv, write_json
+    from core.report import summarize, summary_dict, write_csv, write_json
     exp = experiment_from_args(args)
-    for flag, path in (("--csv", args.csv), ("--json", args.json), ("--png", args.png)):
-        if path:
-            check_writable(path, flag)
-    every = _whole("--sharpness-every", args.sharpness_every, 0) if args.sharpness_every else 0
+    outputs = _checked_outputs(args, "--csv", "--json", "--png")
+    every = _whole("--sharpness-every", args.sharpness_every, 0) if args.sharpness_every is not None else 0
+    if args.sharpness_every is not None and not args.json:
+        raise ConfigError(f"--sharpness-every {args.sharpness_every}: λ_max is written only into --json; "
+                          "add --json OUT.json (or leave --sharpness-every out)")
     data = exp.make_data()
     trainer = exp.trainer(data, sharpness_every=every)
     trainer.step(exp.steps)
@@ -137,20 +138,43 @@ def cmd_train(args) -> int:
                      trainer.diverged_steps())
     print(format_header(exp, data))
     print(format_table(runs))
+    save = {}
     if args.csv:
-        write_csv(args.csv, exp.learning_rates, trainer.loss_history())
+        save["--csv"] = lambda p: write_csv(p, exp.learning_rates, trainer.loss_history())
     if args.json:
         summary = summary_dict(exp, runs, trainer.t)
         if every:
             for run, lam in zip(summary["runs"], trainer.sharpness):
                 run["sharpness_steps"] = list(trainer.sharpness_steps)
                 run["sharpness"] = [None if not np.isfinite(v) else float(v) for v in lam]
-        write_json(args.json, summary)
+        save["--json"] = lambda p: write_json(p, summary)
     if args.png:
-        from gui.render import save_loss_png
-        save_loss_png(args.png, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
-                      trainer.diverged_steps(), title=format_header(exp, data))
+        def save_png(p):
+            from gui.render import save_loss_png
+            save_loss_png(p, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
+                          trainer.diverged_steps(), title=format_header(exp, data))
+        save["--png"] = save_png
+    _write_outputs(outputs, save)
     return 0
+
+
+def _checked_outputs(args, *flags) -> list:
+    """(flag, path) of the output flags given, each checked (folder, name length, permission)
+    before anything is trained."""
+    from core.report import check_writable
+    outputs = []
+    for flag in flags:
+        path = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        if path:
+            check_writable(path, flag)
+            outputs.append((flag, path))
+    return outputs
+
+
+def _write_outputs(outputs, save) -> None:
+    """Write one command's files together: all or none replace the old ones."""
+    from core.report import write_together
+    write_together([(flag, path, save[flag]) for flag, path in outputs])
 
 
 def format_header(exp, data) -> str:
@@ -166,27 +190,27 @@ def _whole(flag, value, lo) -> int:
 
 def cmd_analyze(args) -> int:
     from core.curvature import forecast
-    from core.report import check_writable, write_json
+    from core.report import write_json
     exp = experiment_from_args(args)
-    if args.json:
-        check_writable(args.json, "--json")
+    outputs = _checked_outputs(args, "--json")
     data = exp.make_data()
     trainer = exp.trainer(data)
     f = forecast(trainer.hessian()[0], exp.learning_rates)
     trainer.step(exp.steps)
     print(format_header(exp, data))
     print(format_forecast(exp, f, trainer.outcomes))
-    if args.json:
-        write_json(args.json, {
-            "format": "lrlab-analysis", "version": 1, "experiment": exp.to_dict(),
-            "sharpness": f.sharpness, "lambda_min": f.lambda_min, "critical_lr": f.critical_lr,
-            "best_lr": f.best_lr, "eigenvalues": [float(v) for v in f.eigenvalues],
-            "runs": [{"lr": lr, "eta_lambda": e, "forecast": r, "outcome": o}
-                     for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes)]})
+    analysis = {
+        "format": "lrlab-analysis", "version": 1, "experiment": exp.to_dict(),
+        "sharpness": f.sharpness, "lambda_min": f.lambda_min, "lambda_min_positive": f.lambda_min_positive,
+        "critical_lr": f.critical_lr, "best_lr": f.best_lr, "eigenvalues": [float(v) for v in f.eigenvalues],
+        "runs": [{"lr": lr, "eta_lambda": e, "forecast": r, "outcome": o}
+                 for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes)]}
+    _write_outputs(outputs, {"--json": lambda p: write_json(p, analysis)})
     return 0
 
 
 def format_forecast(exp, f, outcomes) -> str:
+    from core.report import lr_text
     exact = exp.model == "linear"
     lines = [
         "Curvature of the loss at the initial parameters" + (
@@ -194,15 +218,15 @@ def format_forecast(exp, f, outcomes) -> str:
             " (a forecast from the start point: the network's curvature changes as it trains)"),
         f"  largest Hessian eigenvalue  λ_max = {f.sharpness:.6g}",
         f"  smallest eigenvalue         λ_min = {f.lambda_min:.6g}",
+        f"  smallest above 1e-6·λ_max   λ_min+ = {f.lambda_min_positive:.6g}",
         f"  critical rate   η* = 2/λ_max = {f.critical_lr:.6g}   (above it the steepest direction grows)",
-        f"  best constant rate 2/(λ_min + λ_max) = {f.best_lr:.6g}"
-        + ("" if exact else "   (λ_min: the smallest eigenvalue above 1e-6·λ_max)"),
+        f"  best constant rate 2/(λ_min+ + λ_max) = {f.best_lr:.6g}",
         "  no rate above 1 can converge: the output bias has ∂²L/∂b² = 2, so λ_max ≥ 2 everywhere",
         "",
         f"{'learning rate':>13}  {'η·λ_max':>9}  {'forecast':<12}  outcome after {exp.steps} steps",
     ]
     for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, outcomes):
-        lines.append(f"{lr:>13g}  {e:>9.4g}  {r:<12}  {o}")
+        lines.append(f"{lr_text(lr):>13}  {e:>9.4g}  {r:<12}  {o}")
     lines += ["", "forecast: monotone if η·λ_max < 1, oscillating if 1 to 2 (the steepest direction flips "
               "sign every step), unstable if > 2 (it grows)"]
     return "\n".join(lines)
@@ -210,29 +234,51 @@ def format_forecast(exp, f, outcomes) -> str:
 
 def cmd_lr_find(args) -> int:
     from core.curvature import forecast
-    from core.range_test import range_test
-    from core.report import check_writable
+    from core.range_test import check_range, range_test
+    from core.report import range_test_dict, write_json, write_range_test_csv
+    for flag, value, why in (("--lr", args.lr, "the range test sweeps η from --lr-min to --lr-max"),
+                             ("--steps", args.steps, "the range test's length is --range-steps")):
+        if value is not None:
+            shown = " ".join(value) if isinstance(value, list) else value
+            raise ConfigError(f"lr-find does not use {flag} ({shown}): {why}")
     exp = experiment_from_args(args)
-    if args.png:
-        check_writable(args.png, "--png")
+    outputs = _checked_outputs(args, "--csv", "--json", "--png")
     lo = _positive("--lr-min", args.lr_min)
     hi = _positive("--lr-max", args.lr_max)
-    steps = _whole("--range-steps", args.range_steps, 3)
+    steps = _whole("--range-steps", args.range_steps, 1)
+    check_range(lo, hi, steps, "--range-steps")
     data = exp.make_data()
     result = range_test(exp, data, lo, hi, steps)
     crit = forecast(exp.trainer(data).hessian()[0], [lo]).critical_lr
     print(format_header(exp, data))
-    print(f"Range test: η from {lo:g} to {hi:g} over {steps} steps, stopped after {len(result.lrs)} "
-          f"(smoothed loss above 4× its best)" if len(result.lrs) < steps else
-          f"Range test: η from {lo:g} to {hi:g} over {steps} steps")
-    print(f"  steepest descent   {result.steepest:.3g}")
-    print(f"  minimum / 10       {result.minimum_tenth:.3g}")
-    print(f"  valley             {result.valley:.3g}")
-    print(f"  critical rate η* = 2/λ_max at the start: {crit:.3g}")
-    if args.png:
+    print(format_range_test(result, lo, hi, crit))
+    save = {"--csv": lambda p: write_range_test_csv(p, result),
+            "--json": lambda p: write_json(p, range_test_dict(exp, result, lo, hi, crit))}
+
+    def save_png(p):
         from gui.render import save_range_test_png
-        save_range_test_png(args.png, result, crit, title=format_header(exp, data))
+        save_range_test_png(p, result, crit, title=format_header(exp, data))
+    save["--png"] = save_png
+    _write_outputs(outputs, save)
     return 0
+
+
+def format_range_test(result, lo, hi, crit) -> str:
+    from core.range_test import STOP_FACTOR, TRIM_END
+    n, steps = len(result.lrs), result.steps
+    start, end = result.used
+    lines = [f"Range test (fastai's lr_find): η from {lo:g} rising to {float(result.lrs[-1]) if n else lo:.3g} "
+             f"over {n} of {steps} steps"
+             + (f", stopped: the smoothed loss passed {STOP_FACTOR:g}× its best" if result.stopped else ""),
+             f"  suggestions from points {start} to {end - 1} (fastai leaves out {steps // 10} at the start "
+             f"and {TRIM_END} at the end)" if end > start else "  no points left for the suggestions",
+             f"  valley (fastai's default)  {result.valley:.3g}",
+             f"  steepest descent           {result.steepest:.3g}",
+             f"  minimum / 10               {result.minimum_tenth:.3g}",
+             f"  critical rate η* = 2/λ_max at the start: {crit:.3g}"]
+    if result.note:
+        lines.append(f"  note: {result.note}")
+    return "\n".join(lines)
 
 
 def _positive(flag, value) -> float:
@@ -241,10 +287,11 @@ def _positive(flag, value) -> float:
 
 
 def format_table(runs) -> str:
+    from core.report import lr_text
     num = lambda v: "-" if v is None else f"{v:.6g}"    # noqa: E731
     rows = [f"{'learning rate':>13}  {'final loss':>12}  {'best loss':>12}  {'outcome':<12}  diverged at step"]
     for r in runs:
-        rows.append(f"{r.lr:>13g}  {num(r.final_loss):>12}  {num(r.best_loss):>12}  {r.outcome:<12}  "
+        rows.append(f"{lr_text(r.lr):>13}  {num(r.final_loss):>12}  {num(r.best_loss):>12}  {r.outcome:<12}  "
                     f"{'-' if r.diverged_step is None else r.diverged_step}")
     return "\n".join(rows)
 
@@ -278,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", metavar="OUT.json", help="write the summary table")
     t.add_argument("--png", metavar="OUT.png", help="render the loss curves (uses Qt offscreen)")
     t.add_argument("--sharpness-every", metavar="K",
-                   help="measure every run's λ_max every K steps (into --json)")
+                   help="measure every run's λ_max every K steps (into --json, which it needs)")
     t.set_defaults(func=cmd_train)
 
     a = sub.add_parser("analyze", help="curvature and the stability forecast of each learning rate")
@@ -290,15 +337,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_options(f)
     f.add_argument("--lr-min", default="1e-6", metavar="LR", help="first learning rate (default 1e-6)")
     f.add_argument("--lr-max", default="10", metavar="LR", help="last learning rate (default 10)")
-    f.add_argument("--range-steps", default="100", metavar="N", help="steps of the test (default 100)")
+    f.add_argument("--range-steps", default="100", metavar="N",
+                   help="steps of the test, 7 to 100000 (default 100)")
+    f.add_argument("--csv", metavar="OUT.csv", help="write step, lr, loss and smoothed loss of every step")
+    f.add_argument("--json", metavar="OUT.json", help="write the ramp, the losses, the suggestions and η*")
     f.add_argument("--png", metavar="OUT.png", help="plot loss against learning rate")
     f.set_defaults(func=cmd_lr_find)
     return p
 
 
+def _refuse_empty(args) -> None:
+    """``--csv ''`` and the like would be ignored: refuse them, naming the flag."""
+    for name in ("preset", "config", "data", "csv", "json", "png", "screenshot"):
+        if getattr(args, name, None) == "":
+            raise ConfigError(f"--{name} is empty: give a {'name' if name == 'preset' else 'file'}")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        _refuse_empty(args)
         status = cmd_window(args) if args.command is None else args.func(args)
         sys.stdout.flush()                # a closed pipe is found here, not at exit
         return status

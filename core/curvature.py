@@ -75,7 +75,8 @@ def linear_hessian(x) -> np.ndarray:
     """The model without a hidden layer, ŷ = w·x + b: a constant (2/N)·[[Σx², Σx], [Σx, N]]."""
     x = np.asarray(x, dtype=float)
     N = x.size
-    return (2.0 / N) * np.array([[np.sum(x * x), np.sum(x)], [np.sum(x), N]])
+    with np.errstate(over="ignore", invalid="ignore"):     # huge x: inf entries, no warning
+        return (2.0 / N) * np.array([[np.sum(x * x), np.sum(x)], [np.sum(x), N]])
 
 
 def eigenvalues(hess: np.ndarray) -> np.ndarray:
@@ -90,12 +91,13 @@ class Forecast:
     """What the curvature at a point says about each learning rate."""
     eigenvalues: np.ndarray        # ascending
     sharpness: float               # λ_max
-    lambda_min: float              # smallest eigenvalue (may be ≤ 0 for a network)
+    lambda_min: float              # the smallest eigenvalue (may be ≤ 0 for a network)
     critical_lr: float             # η* = 2/λ_max: above it the top mode grows
-    best_lr: float                 # 2/(λ_lo + λ_max), λ_lo the smallest eigenvalue > 1e-6·λ_max
+    best_lr: float                 # 2/(λ_min_positive + λ_max)
     lrs: tuple
     eta_lambda: tuple              # η·λ_max per learning rate
     regimes: tuple                 # monotone (< 1), oscillating (1 to 2), unstable (> 2)
+    lambda_min_positive: float     # the smallest eigenvalue above 1e-6·λ_max (λ_max if none)
 
 
 def regime(eta_lambda: float) -> str:
@@ -110,7 +112,7 @@ def forecast(hess: np.ndarray, learning_rates) -> Forecast:
     lrs = tuple(float(v) for v in learning_rates)
     etas = tuple(lr * lam_max for lr in lrs)
     return Forecast(ev, lam_max, float(ev[0]), 2.0 / lam_max, 2.0 / (lam_lo + lam_max),
-                    lrs, etas, tuple(regime(e) for e in etas))
+                    lrs, etas, tuple(regime(e) for e in etas), lambda_min_positive=lam_lo)
 
 
 def quadratic_loss_curve(hess: np.ndarray, theta0: np.ndarray, theta_star: np.ndarray, loss_star: float,

@@ -76,12 +76,15 @@ def _number(cell: str):
 def load_csv(path) -> Dataset:
     """Two numeric columns x,y; a first line that is not numeric is taken as a header.
 
-    A bad cell raises ConfigError naming the file, the line and the column.
+    A bad cell raises ConfigError naming the file, the line and the column; a line the csv
+    module cannot read (a cell over its field_size_limit, a NUL byte) names the file and line.
     """
     xs, ys = [], []
+    reader = None
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            for lineno, row in enumerate(csv.reader(fh), start=1):
+            reader = csv.reader(fh)
+            for lineno, row in enumerate(reader, start=1):
                 if not row or all(not c.strip() for c in row):
                     continue
                 if len(row) != 2:
@@ -99,6 +102,8 @@ def load_csv(path) -> Dataset:
                 ys.append(values[1])
     except OSError as e:
         raise ConfigError(f"data file {path}: cannot be read ({e.strerror})") from None
+    except csv.Error as e:
+        raise ConfigError(f"data file {path}: line {reader.line_num}: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"data file {path}: is not a UTF-8 text file") from None
     if not xs:

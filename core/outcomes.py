@@ -46,11 +46,13 @@ ROUNDOFF = 1e-24
 
 def loss_floor(y: np.ndarray) -> float:
     """Loss changes below this are float64 round-off, not learning."""
-    return ROUNDOFF * max(float(np.mean(np.square(y))), 1e-300)
+    with np.errstate(over="ignore"):            # huge y (noise 1e154): inf, said by no warning
+        return ROUNDOFF * max(float(np.mean(np.square(y))), 1e-300)
 
 
 def divergence_bound(initial_loss: np.ndarray, y: np.ndarray) -> float:
-    scale = [float(np.mean(np.square(y)))]
+    with np.errstate(over="ignore"):
+        scale = [float(np.mean(np.square(y)))]
     scale += [float(v) for v in np.ravel(initial_loss) if np.isfinite(v)]
     return DIVERGENCE_FACTOR * max(max(scale), 1e-300)
 

@@ -18,7 +18,6 @@ from core.models import ModelSpec
 from core.network import pack
 from core.phase import phase_diagram
 from core.trajectory import trajectory
-from core.range_test import lr_schedule, range_test, smooth, stop_index, suggestions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,36 +137,7 @@ def test_sharpness_noted_while_training_is_measured_when_read():
     np.testing.assert_array_equal(tr.progress().sharpness, lam_max)
 
 
-# -- range test ------------------------------------------------------------------------------
-def test_smoothing_is_a_debiased_ema():
-    v = np.array([4.0, 2.0, 1.0])
-    b = 0.98
-    a1 = (1 - b) * 4
-    a2 = b * a1 + (1 - b) * 2
-    a3 = b * a2 + (1 - b) * 1
-    np.testing.assert_allclose(smooth(v), [a1 / (1 - b), a2 / (1 - b**2), a3 / (1 - b**3)])
-    assert smooth(np.full(5, 7.0)) == pytest.approx(np.full(5, 7.0))
-
-
-def test_stop_rule_and_suggestions_on_a_known_curve():
-    lrs = lr_schedule(1e-4, 10, 60)
-    # falls fastest per decade around 1e-2, bottoms out at 0.1, explodes after 1
-    loss = 1 + np.tanh(-2 * (np.log10(lrs) + 2)) + np.where(lrs > 1, (lrs - 1) ** 2 * 50, 0)
-    assert stop_index(smooth(loss)) < 60
-    r = suggestions(lrs, loss)
-    assert r.lrs[-1] > 1 and len(r.lrs) < 60
-    assert 3e-3 < r.steepest < 3e-2
-    assert r.minimum_tenth < r.lrs[np.argmin(r.smoothed)]
-
-
-def test_range_test_runs_the_engine_with_a_rising_rate():
-    exp = preset("exercise3").validated()
-    r = range_test(exp, steps=100)
-    assert np.all(np.diff(r.lrs) > 0) and r.lrs[0] == pytest.approx(1e-6)
-    assert 1e-6 <= r.steepest <= 10 and 1e-7 <= r.minimum_tenth <= 1 and 1e-6 <= r.valley <= 10
-    # the first loss is the loss after one update at 1e-6: indistinguishable from the start
-    start = exp.trainer().loss_history()[0, 0]
-    assert r.losses[0] == pytest.approx(start, rel=1e-4)
+# (the range test's tests are in test_range_test.py)
 
 
 # -- landscape, dead units, phase diagram ----------------------------------------------------

@@ -206,3 +206,114 @@ def test_flags_override_the_preset_and_reshape_rules(tmp_path):
     assert parse("--config", str(cfg)).data_file == "points.csv"
     exp = parse("--config", str(cfg), "--dataset", "sine")                                  # --dataset drops the file
     assert (exp.dataset, exp.data_file) == ("sine", None)
+
+
+# -- hardening: outputs checked whole, options never silently ignored, non-finite numbers ----
+def test_csv_headers_read_back_as_the_rates_given(tmp_path):
+    out = tmp_path / "l.csv"
+    r = lrlab("train", "--preset", "tutorial", "--lr", "0.1", "0.1000001", "1", "--steps", "3", "--csv", out)
+    assert r.returncode == 0, r.stderr
+    header = out.read_text().splitlines()[0].split(",")
+    assert header == ["step", "lr=0.1", "lr=0.1000001", "lr=1"]
+    assert [float(h[3:]) for h in header[1:]] == [0.1, 0.1000001, 1.0]
+    rates = [line.split()[0] for line in r.stdout.splitlines()[2:]]
+    assert rates == ["0.1", "0.1000001", "1"]
+
+
+def test_an_over_long_output_name_is_found_before_training_and_leaves_old_files(tmp_path):
+    keep = tmp_path / "keep.csv"
+    keep.write_text("precious\n")
+    long = tmp_path / ("s" * (os.pathconf(tmp_path, "PC_NAME_MAX") + 1) + ".json")
+    r = lrlab("train", "--preset", "exercise3", "--csv", keep, "--json", long)
+    assert r.returncode == 2 and r.stdout == "" and len(r.stderr.splitlines()) == 1
+    assert "--json" in r.stderr and "file name is" in r.stderr
+    assert keep.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]
+
+
+def test_analyze_json_writes_null_for_an_overflowed_eta_lambda(tmp_path):
+    out = tmp_path / "a.json"
+    r = lrlab("analyze", "--preset", "tutorial", "--lr", "1e308", "0.1", "--json", out)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    assert d["runs"][0]["eta_lambda"] is None and d["runs"][1]["eta_lambda"] == pytest.approx(0.1 * d["sharpness"])
+
+
+def test_analyze_names_the_two_smallest_eigenvalues_apart(tmp_path):
+    out = tmp_path / "a.json"
+    r = lrlab("analyze", "--preset", "tutorial", "--json", out)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    ev = d["eigenvalues"]
+    assert d["lambda_min"] == ev[0] < 0                     # the tutorial's start: one negative
+    positive = [v for v in ev if v > 1e-6 * ev[-1]]
+    assert d["lambda_min_positive"] == positive[0] != d["lambda_min"]
+    assert d["best_lr"] == pytest.approx(2 / (positive[0] + ev[-1]), rel=1e-15)
+    assert "λ_min+" in r.stdout and "2/(λ_min+ + λ_max)" in r.stdout
+
+
+def test_huge_inputs_print_no_numpy_warning():
+    for args in (["train", "--preset", "exercise3", "--noise", "1e154", "--steps", "20"],
+                 ["analyze", "--preset", "exercise3", "--noise", "1e154", "--steps", "20"],
+                 ["lr-find", "--preset", "exercise3", "--model", "linear", "--noise", "1e300"],
+                 ["analyze", "--preset", "exercise3", "--model", "linear", "--x-range", "0", "1e300"]):
+        r = lrlab(*args)
+        assert r.returncode == 0 and r.stderr == "", (args, r.stderr)
+
+
+def test_a_csv_cell_over_the_csv_modules_limit_names_the_file_and_line(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,2\n3," + "4" * 200_000 + "\n")
+    r = lrlab("train", "--data", data, "--steps", "3")
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr
+    assert str(data) in r.stderr and "line 3" in r.stderr
+
+
+REFUSED = [
+    (["lr-find", "--lr", "0.1"], "--lr (0.1)"),
+    (["lr-find", "--steps", "50"], "--steps (50)"),
+    (["lr-find", "--range-steps", "3"], "--range-steps must be between 7"),
+    (["lr-find", "--range-steps", "100001"], "100001"),
+    (["train", "--sharpness-every", "5"], "--json"),
+    (["--preset", ""], "--preset is empty"),
+    (["--config", ""], "--config is empty"),
+    (["train", "--preset", ""], "--preset is empty"),
+    (["train", "--config", ""], "--config is empty"),
+    (["train", "--csv", ""], "--csv is empty"),
+    (["train", "--json", ""], "--json is empty"),
+    (["train", "--png", ""], "--png is empty"),
+    (["analyze", "--json", ""], "--json is empty"),
+    (["lr-find", "--csv", ""], "--csv is empty"),
+    (["lr-find", "--png", ""], "--png is empty"),
+]
+
+
+@pytest.mark.parametrize("args, words", REFUSED)
+def test_options_that_would_do_nothing_are_refused(tmp_path, args, words):
+    r = lrlab(*args, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lr_find_writes_json_and_csv_of_the_ramp(tmp_path):
+    from core.range_test import lr_schedule, range_test
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
+    r = lrlab("lr-find", "--preset", "exercise3", "--range-steps", "80", "--json", out_json, "--csv", out_csv)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out_json.read_text())
+    expected = range_test(preset("exercise3").validated(), steps=80)
+    n = len(expected.lrs)
+    assert d["format"] == "lrlab-range-test" and d["steps"] == 80 and d["recorded"] == n
+    assert d["lrs"] == lr_schedule(1e-6, 10.0, 80)[:n].tolist()
+    assert d["losses"] == expected.losses.tolist() and d["smoothed"] == expected.smoothed.tolist()
+    assert d["suggestions"] == {"valley": expected.valley, "steep": expected.steepest,
+                                "minimum_tenth": expected.minimum_tenth, "default": "valley"}
+    assert d["used"] == {"start": 8, "end": n - 5}
+    assert d["critical_lr"] == pytest.approx(0.833, abs=1e-3)
+    with open(out_csv) as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["step", "lr", "loss", "smoothed"] and len(rows) == n + 1
+    assert [[float(c) for c in row[1:]] for row in rows[1:]] == [
+        [a, b, c] for a, b, c in zip(d["lrs"], d["losses"], d["smoothed"])]
+    assert f"valley (fastai's default)  {expected.valley:.3g}" in r.stdout
