@@ -179,7 +179,7 @@ def cmd_analyze(args) -> int:
         check_writable(args.json, "--json")
     data = exp.make_data()
     trainer = exp.trainer(data)
-    f = forecast(trainer.hessian()[0], exp.learning_rates)
+    f = forecast(trainer.hessian()[0], exp.learning_rates, rule=exp.update_rule())
     trainer.step(exp.steps)
     print(format_header(exp, data))
     print(format_forecast(exp, f, trainer.outcomes))
@@ -194,7 +194,7 @@ def cmd_analyze(args) -> int:
 
 
 def format_forecast(exp, f, outcomes) -> str:
-    exact = exp.model == "linear"
+    exact = exp.model_spec().exact_forecast
     lines = [
         "Curvature of the loss at the initial parameters" + (
             " (the loss is quadratic: the forecast is exact)" if exact else
@@ -227,7 +227,7 @@ def cmd_lr_find(args) -> int:
     steps = _whole("--range-steps", args.range_steps, 3)
     data = exp.make_data()
     result = range_test(exp, data, lo, hi, steps)
-    crit = forecast(exp.trainer(data).hessian()[0], [lo]).critical_lr
+    crit = forecast(exp.trainer(data).hessian()[0], [lo], rule=exp.update_rule([lo])).critical_lr
     print(format_header(exp, data))
     print(f"Range test: η from {lo:g} to {hi:g} over {steps} steps, stopped after {len(result.lrs)} "
           f"(smoothed loss above 4× its best)" if len(result.lrs) < steps else

@@ -76,9 +76,7 @@ def _valley(sm: np.ndarray) -> int:
 
 
 class Ramp:
-    """An optimizer for the range test: θ ← θ − ηₜ·∂L/∂θ with ηₜ from a schedule."""
-
-    name = "ramp"
+    """The range test's schedule: ηₜ from a table, one rate per update (one run)."""
 
     def __init__(self, schedule: np.ndarray):
         self.schedule = np.asarray(schedule, dtype=float)
@@ -86,14 +84,10 @@ class Ramp:
     def lr_at(self, t: int) -> np.ndarray:
         return self.schedule[t:t + 1]
 
-    def update(self, grad: np.ndarray, t: int, out: np.ndarray) -> np.ndarray:
-        return np.multiply(grad, -self.schedule[t], out=out)
-
 
 def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0,
                steps: int = 100) -> RangeTest:
     """Run the range test from the experiment's initial parameters (the engine, one run)."""
-    from .engine import Trainer
     from .errors import ConfigError
     if not (0 < lr_min < lr_max):
         raise ConfigError(f"range test: need 0 < lr-min < lr-max; got {lr_min:g} {lr_max:g}")
@@ -101,7 +95,7 @@ def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0
         raise ConfigError(f"range test steps must be between 3 and 100000; got {steps}")
     data = experiment.make_data() if data is None else data
     lrs = lr_schedule(lr_min, lr_max, steps)
-    trainer = Trainer(data, experiment.model_spec(), [lr_min], experiment.initial_params(), steps,
-                      optimizer=Ramp(lrs))
+    trainer = experiment.trainer(data, learning_rates=[lr_min], steps=steps,
+                                 rule=experiment.update_rule([lr_min], schedule=Ramp(lrs)))
     trainer.step(steps)
     return suggestions(lrs, trainer.loss_history()[0, 1:])      # the loss after the update with lrs[t]

@@ -309,7 +309,7 @@ class ControlPanel(QWidget):
         self.model.blockSignals(True)
         self.model.setCurrentIndex(self.model.findData(exp.model))
         self.model.blockSignals(False)
-        network = exp.model == "mlp"
+        network = exp.model_spec().has_hidden_layer
         for w, tip in ((self.activation, "The hidden layer's activation function."),
                        (self.hidden, "Number of hidden units, 1 to 512.")):
             w.setEnabled(network)

@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 from core.activations import ACTIVATIONS
 from core.curvature import (MONOTONE, OSCILLATING, UNSTABLE, eigenvalues, forecast, linear_hessian,
                             mlp_hessian)
-from core.network import loss, n_params, pack, unpack
+from core.models import ModelSpec
+from core.network import n_params, pack, unpack
+
+
+def loss(theta, x, y, hidden, activation):
+    return ModelSpec("mlp", hidden, activation).loss(theta, x, y)
 
 
 def second_differences(theta, x, y, hidden, activation, h=1e-4):

@@ -10,9 +10,16 @@ from core.data import Dataset
 from core.engine import Trainer
 from core.experiment import Experiment, preset
 from core.explain import tutorial_step
-from core.network import loss as forward_loss
 from core.models import ModelSpec
-from core.network import pack, predict
+from core.network import pack
+
+
+def forward_loss(theta, x, y, hidden, activation):
+    return ModelSpec("mlp", hidden, activation).loss(theta, x, y)
+
+
+def predict(theta, x, hidden, activation):
+    return ModelSpec("mlp", hidden, activation).predict(theta, x)
 
 
 def mlp(hidden, activation):

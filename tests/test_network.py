@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 
 from core.activations import ACTIVATIONS, get_activation
 from core.explain import TUTORIAL_PRINTED, differences_from_printout, tutorial_step
-from core.network import MLP, loss, n_params, pack, unpack
+from core.models import ModelSpec
+from core.network import MLP, n_params, pack, unpack
+
+
+def loss(theta, x, y, hidden, activation):
+    """L from the forward pass alone (no gradient code)."""
+    return ModelSpec("mlp", hidden, activation).loss(theta, x, y)
 
 
 def central_differences(theta, x, y, hidden, activation, h=1e-6):
@@ -32,9 +38,9 @@ def test_gradient_matches_central_differences(activation, hidden, n, seed):
     if activation == "relu":          # the kink: a difference quotient across z = 0 is meaningless
         w1, b1, _, _ = unpack(theta, hidden)
         assume(np.min(np.abs(np.outer(x, w1) + b1)) > 1e-3)
-    net = MLP(x, y, hidden, activation)
+    net = MLP(hidden, activation)
     grad = np.empty((1, theta.size))
-    net.loss_and_grad(theta[None, :].copy(), grad)
+    net.loss_and_grad(theta[None, :].copy(), x, y, grad)
     expected = central_differences(theta, x, y, hidden, activation)
     np.testing.assert_allclose(grad[0], expected, rtol=1e-6, atol=1e-8)
 
@@ -43,13 +49,13 @@ def test_every_run_of_a_batch_gets_its_own_gradient():
     rng = np.random.default_rng(1)
     x, y = rng.uniform(-1, 1, 7), rng.normal(size=7)
     thetas = rng.normal(size=(5, n_params(3)))
-    batch = MLP(x, y, 3, "tanh", runs=5)
+    batch = MLP(3, "tanh", runs=5)
     g = np.empty_like(thetas)
-    losses = batch.loss_and_grad(thetas, g).copy()
+    losses = batch.loss_and_grad(thetas, x, y, g).copy()
     for k in range(5):
-        one = MLP(x, y, 3, "tanh")
+        one = MLP(3, "tanh")
         gk = np.empty((1, thetas.shape[1]))
-        lk = one.loss_and_grad(thetas[k:k + 1].copy(), gk)
+        lk = one.loss_and_grad(thetas[k:k + 1].copy(), x, y, gk)
         np.testing.assert_allclose(losses[k], lk[0], rtol=1e-14)
         np.testing.assert_allclose(g[k], gk[0], rtol=1e-13, atol=1e-16)
 
