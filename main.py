@@ -195,7 +195,7 @@ def cmd_analyze(args) -> int:
     outputs = _checked_outputs(args, "--json")
     data = exp.make_data()
     trainer = exp.trainer(data)
-    f = forecast(trainer.hessian()[0], exp.learning_rates)
+    f = forecast(trainer.hessian()[0], exp.learning_rates, rule=exp.update_rule())
     trainer.step(exp.steps)
     print(format_header(exp, data))
     print(format_forecast(exp, f, trainer.outcomes))
@@ -211,7 +211,7 @@ def cmd_analyze(args) -> int:
 
 def format_forecast(exp, f, outcomes) -> str:
     from core.report import lr_text
-    exact = exp.model == "linear"
+    exact = exp.model_spec().exact_forecast
     lines = [
         "Curvature of the loss at the initial parameters" + (
             " (the loss is quadratic: the forecast is exact)" if exact else
@@ -249,7 +249,7 @@ def cmd_lr_find(args) -> int:
     check_range(lo, hi, steps, "--range-steps")
     data = exp.make_data()
     result = range_test(exp, data, lo, hi, steps)
-    crit = forecast(exp.trainer(data).hessian()[0], [lo]).critical_lr
+    crit = forecast(exp.trainer(data).hessian()[0], [lo], rule=exp.update_rule([lo])).critical_lr
     print(format_header(exp, data))
     print(format_range_test(result, lo, hi, crit))
     save = {"--csv": lambda p: write_range_test_csv(p, result),

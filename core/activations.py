@@ -7,6 +7,8 @@ scikit-learn's ``DERIVATIVES`` table): sigmoid'(z) = a·(1 − a) needs no secon
 
 ``relu'(0) = 0``, as the tutorial defines it (f'(x) = 1 if x > 0 else 0).
 Both functions work in place on ``out`` so the engine allocates nothing per step.
+The second derivative f''(z), which the exact Hessian needs, is written the same way,
+in terms of a, and sits in the same record.
 """
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ class Activation:
     formula: str          # f and f' in one line, for tooltips and --help
     forward: Callable[[np.ndarray, np.ndarray], np.ndarray]      # (z, out) -> a
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]   # (a, out) -> f'(z)
+    second_derivative: Callable[[np.ndarray], np.ndarray]        # (a) -> f''(z), a new array
+    can_die: bool = False     # a unit can output 0 on every sample and stop learning (a dead ReLU)
+    # f as a cheap function of e = e^−z, (e, out) -> a, when there is one: network.MLP then
+    # makes e^−z itself from −z (see the figure there); None for the others.
+    from_exp_neg_z: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def _sigmoid(z, out):
@@ -31,7 +38,7 @@ def _sigmoid(z, out):
     return _sigmoid_of_exp(out, out=out)
 
 
-def _sigmoid_of_exp(e, out):      # σ(z) from e = exp(−z), which network.MLP makes its own way
+def _sigmoid_of_exp(e, out):      # σ(z) from e = exp(−z)
     np.add(e, 1.0, out=out)
     return np.divide(1.0, out, out=out)   # 1/x to the bit, as np.reciprocal, but faster
 
@@ -39,6 +46,10 @@ def _sigmoid_of_exp(e, out):      # σ(z) from e = exp(−z), which network.MLP 
 def _sigmoid_derivative(a, out):  # σ'(z) = σ(z)·(1 − σ(z))
     np.subtract(1.0, a, out=out)
     return np.multiply(out, a, out=out)
+
+
+def _sigmoid_second(a):          # σ''(z) = σ'(z)·(1 − 2σ(z))
+    return a * (1 - a) * (1 - 2 * a)
 
 
 def _tanh(z, out):
@@ -50,12 +61,20 @@ def _tanh_derivative(a, out):     # tanh'(z) = 1 − tanh(z)²
     return np.subtract(1.0, out, out=out)
 
 
+def _tanh_second(a):             # tanh''(z) = −2·tanh(z)·(1 − tanh(z)²)
+    return -2 * a * (1 - a * a)
+
+
 def _relu(z, out):
     return np.maximum(z, 0.0, out=out)
 
 
 def _relu_derivative(a, out):     # relu'(z) = 1 if z > 0 else 0  (a > 0 ⇔ z > 0)
     return np.greater(a, 0.0, out=out)
+
+
+def _zero_second(a):             # relu'' = 0 (away from the kink), identity'' = 0
+    return np.zeros_like(a)
 
 
 def _identity(z, out):
@@ -72,17 +91,14 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", "Sigmoid", "σ(z) = 1/(1+e^−z),  σ'(z) = σ(z)(1−σ(z))",
-                   _sigmoid, _sigmoid_derivative),
+                   _sigmoid, _sigmoid_derivative, _sigmoid_second, from_exp_neg_z=_sigmoid_of_exp),
         Activation("relu", "ReLU", "max(0, z),  1 if z > 0 else 0",
-                   _relu, _relu_derivative),
-        Activation("tanh", "Tanh", "tanh(z),  1 − tanh(z)²", _tanh, _tanh_derivative),
-        Activation("identity", "Identity (linear)", "z,  1", _identity, _identity_derivative),
+                   _relu, _relu_derivative, _zero_second, can_die=True),
+        Activation("tanh", "Tanh", "tanh(z),  1 − tanh(z)²", _tanh, _tanh_derivative, _tanh_second),
+        Activation("identity", "Identity (linear)", "z,  1", _identity, _identity_derivative,
+                   _zero_second),
     )
 }
-
-
-# forward functions that are a cheap function of exp(−z) (network.MLP makes exp(−z) itself)
-_FROM_EXP_NEG_Z = {_sigmoid: _sigmoid_of_exp}
 
 
 def get_activation(name: str) -> Activation:

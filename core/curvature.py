@@ -14,7 +14,9 @@ For the network the Hessian is exact and analytic::
     ∂²ŷ/∂w1ₕ² = w2ₕ σ''ₕ x²   ∂²ŷ/∂w1ₕ∂b1ₕ = w2ₕ σ''ₕ x   ∂²ŷ/∂b1ₕ² = w2ₕ σ''ₕ
     ∂²ŷ/∂w1ₕ∂w2ₕ = σ'ₕ x     ∂²ŷ/∂b1ₕ∂w2ₕ = σ'ₕ          (every other second derivative is 0)
 
-σ'' is written, like σ', in terms of the output a = σ(z).
+σ'' is written, like σ', in terms of the output a = σ(z), in the activation's own record
+(core.activations).  The critical rate a curvature allows depends on the update rule: it
+comes from the rule (core.optim), 2/λ_max for gradient descent.
 """
 from __future__ import annotations
 
@@ -22,17 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ACTIVATIONS
+from .activations import get_activation
 from .network import MLP
-
-# f''(z) from a = f(z): sigmoid'' = σ'(1 − 2σ); tanh'' = −2a(1 − a²); relu and identity: 0.
-SECOND_DERIVATIVES = {
-    "sigmoid": lambda a: a * (1 - a) * (1 - 2 * a),
-    "tanh": lambda a: -2 * a * (1 - a * a),
-    "relu": lambda a: np.zeros_like(a),
-    "identity": lambda a: np.zeros_like(a),
-}
-assert set(SECOND_DERIVATIVES) == set(ACTIVATIONS)
 
 MONOTONE, OSCILLATING, UNSTABLE = "monotone", "oscillating", "unstable"
 
@@ -43,12 +36,13 @@ def mlp_hessian(theta: np.ndarray, x, y, hidden: int, activation: str) -> np.nda
     K, H = theta.shape[0], hidden
     x = np.asarray(x, dtype=float)
     N = x.size
-    net = MLP(x, y, H, activation, runs=K)
+    net = MLP(H, activation, runs=K)
     with np.errstate(all="ignore"):
-        net.loss_and_grad(theta, np.empty_like(theta))
-        a, d1 = net.a1, net.da1_dz1                     # (K, N, H)
-        d2 = SECOND_DERIVATIVES[activation](a)
-        r = net.dL_dy_pred * (N / 2.0)                  # rₙ = ŷₙ − yₙ   (K, N)
+        net.loss_and_grad(theta, x, np.asarray(y, dtype=float), np.empty_like(theta))
+        p = net.record()
+        a, d1 = p.a1, p.da1_dz1                         # (K, N, H)
+        d2 = get_activation(activation).second_derivative(a)
+        r = p.dL_dy_pred * (N / 2.0)                    # rₙ = ŷₙ − yₙ   (K, N)
         w2 = theta[:, None, 2 * H:3 * H]                # (K, 1, H)
         xs = x[None, :, None]
         # Jacobian of ŷ, (K, N, P): [w2σ'x | w2σ' | a | 1]
@@ -104,14 +98,19 @@ def regime(eta_lambda: float) -> str:
     return MONOTONE if eta_lambda < 1 else OSCILLATING if eta_lambda <= 2 else UNSTABLE
 
 
-def forecast(hess: np.ndarray, learning_rates) -> Forecast:
+def forecast(hess: np.ndarray, learning_rates, rule=None) -> Forecast:
+    """The forecast for ``learning_rates`` under ``rule`` (core.optim; default: gradient
+    descent at those rates), which gives the critical and the best constant rate."""
+    if rule is None:
+        from .optim import GradientDescent
+        rule = GradientDescent(learning_rates)
     ev = eigenvalues(hess)
     lam_max = float(ev[-1])
     positive = ev[ev > 1e-6 * lam_max]
     lam_lo = float(positive[0]) if positive.size else lam_max
     lrs = tuple(float(v) for v in learning_rates)
     etas = tuple(lr * lam_max for lr in lrs)
-    return Forecast(ev, lam_max, float(ev[0]), 2.0 / lam_max, 2.0 / (lam_lo + lam_max),
+    return Forecast(ev, lam_max, float(ev[0]), rule.critical_lr(lam_max), rule.best_lr(lam_lo, lam_max),
                     lrs, etas, tuple(regime(e) for e in etas), lambda_min_positive=lam_lo)
 
 

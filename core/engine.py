@@ -13,9 +13,8 @@ import numpy as np
 
 from .curvature import eigenvalues
 from .data import Dataset
-from .diagnostics import dead_units
 from .models import ModelSpec
-from .optim import SGD
+from .optim import GradientDescent
 from . import outcomes as oc
 
 
@@ -37,7 +36,11 @@ class Progress:
 
 
 class Trainer:
-    """Full-batch gradient descent for K runs of one model on one data set.
+    """K runs of one model on one data set, trained in lockstep by one update rule.
+
+    Build it with ``Experiment.trainer`` (which picks the experiment's update rule);
+    ``rule`` is a core.optim rule, gradient descent at ``learning_rates`` by default.
+    Every update takes the gradient on the whole data set (full batch).
 
     ``theta0`` is one parameter vector shared by every run (the usual case: the learning
     rate is then the only difference), or one row per run.  With ``sharpness_every`` = k
@@ -49,19 +52,19 @@ class Trainer:
     """
 
     def __init__(self, data: Dataset, model: ModelSpec, learning_rates, theta0: np.ndarray,
-                 steps: int, optimizer=None, sharpness_every: int = 0):
+                 steps: int, rule=None, sharpness_every: int = 0):
         self.data, self.model = data, model
         self.hidden, self.activation = model.hidden, model.activation
         self.learning_rates = np.asarray(learning_rates, dtype=float)
         self.steps = int(steps)
         K = self.runs = self.learning_rates.size
-        self.optimizer = optimizer or SGD(self.learning_rates)
-        self.net = model.build(data.x, data.y, runs=K)
+        self.rule = rule or GradientDescent(self.learning_rates)
+        self.net = model.build(runs=K)
         theta0 = np.asarray(theta0, dtype=float)
         self.theta = np.array(np.broadcast_to(theta0, (K, model.n_params)))
         self.grad = np.empty_like(self.theta)
         # The last W + 1 updates and the parameters after them (W = the outcome window), in
-        # rings indexed by step % (W + 1): the optimizer writes each update straight into its
+        # rings indexed by step % (W + 1): the update rule writes each update straight into its
         # slot, and the outcome monitor reads the window once per batch, not every step.
         R = oc.WINDOW + 1
         self._deltas = np.zeros((R,) + self.theta.shape)
@@ -80,7 +83,7 @@ class Trainer:
         self._stopped_rows = None             # the runs that stopped (an index array), once any did
         self.diverged_step = np.full(K, -1)
         with np.errstate(all="ignore"):
-            loss0 = self.net.loss_and_grad(self.theta, self.grad)
+            loss0 = self.net.loss_and_grad(self.theta, data.x, data.y, self.grad)
         self.losses[:, 0] = loss0
         self.bound = oc.divergence_bound(loss0, data.y)
         self.monitor = oc.OutcomeMonitor(K, floor=oc.loss_floor(data.y))
@@ -104,18 +107,19 @@ class Trainer:
         """Take up to ``n`` updates (fewer at the end of the budget); returns how many."""
         n = max(0, min(int(n), self.steps - self.t))
         theta, grad, net, rows, bound = self.theta, self.grad, self.net, self._loss_rows, self.bound
-        update, deltas, thetas = self.optimizer.update, self._delta_slots, self._theta_slots
+        x, y = self.data.x, self.data.y
+        update, deltas, thetas = self.rule.update, self._delta_slots, self._theta_slots
         R, t, every = len(deltas), self.t, self.sharpness_every
         t0 = t
         keep_from = t0 + n - oc.WINDOW      # the outcome monitor reads θ of the batch's last WINDOW steps only
         with np.errstate(all="ignore"):      # overflow is detected below, never printed
             for _ in range(n):
                 delta = deltas[(t + 1) % R]
-                update(grad, t, out=delta)                          # Δθ = −η·∂L/∂θ
+                update(grad, t, out=delta)                          # Δθ (gradient descent: −η·∂L/∂θ)
                 if self._stopped_rows is not None:                  # a stopped run stays where it is
                     delta[self._stopped_rows] = 0.0
                 theta += delta
-                loss = net.loss_and_grad(theta, grad)
+                loss = net.loss_and_grad(theta, x, y, grad)
                 self.t = t = t + 1
                 rows[t] = loss
                 if t > keep_from:
@@ -136,7 +140,7 @@ class Trainer:
         """Stop the runs whose loss is no longer finite or passed the bound.
 
         A stopped run keeps its last parameters whose loss was within the bound (its
-        updates are set to 0 from then on, whatever the optimizer); its later
+        updates are set to 0 from then on, whatever the update rule); its later
         losses are NaN (empty cells in the CSV, blanked by ``_blank_stopped``); the
         other runs go on.
         """
@@ -200,9 +204,7 @@ class Trainer:
     def progress(self, start: int = 0, sharpness: bool = True) -> Progress:
         """The state after the last step, with the losses from step ``start`` on; with the
         sharpness history (measured now if need be) unless ``sharpness`` is False."""
-        dead = None
-        if self.model.kind == "mlp" and self.model.activation == "relu":
-            dead = dead_units(self.theta, self.data.x, self.model.hidden, self.model.activation)
+        dead = self.model.dead_units(self.theta, self.data.x)
         grad = self.grad.copy()
         grad[~self.active] = 0.0                 # a stopped run no longer moves
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),

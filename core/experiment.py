@@ -12,7 +12,6 @@ parameters, shared by every run of the experiment::
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,9 +20,8 @@ from .data import Dataset, load_csv, make_dataset
 from .engine import Trainer
 from .errors import ConfigError
 from .fields import FIELDS, MAX_HIDDEN, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds, for importers)
-from .linear import initial_params as linear_initial_params
 from .models import ModelSpec
-from .network import PARAM_NAMES, pack
+from .optim import GradientDescent
 
 FORMAT = "lrlab-experiment"
 VERSION = 1
@@ -67,18 +65,25 @@ class Experiment:
         return ModelSpec(self.model, self.hidden, self.activation)
 
     def initial_params(self) -> np.ndarray:
-        if self.model == "linear":
-            if self.init is not None:
-                return np.array([self.init["w"], self.init["b"]], dtype=float)
-            return linear_initial_params(self.rngs()[1])
-        if self.init is not None:
-            return pack(*(self.init[k] for k in PARAM_NAMES))
-        return seeded_params(self.hidden, self.rngs()[1])
+        """θ₀ shared by every run: the explicit ``init``, else seeded (the second stream)."""
+        return self.model_spec().initial_params(self.rngs()[1], self.init)
 
-    def trainer(self, data: Dataset | None = None, sharpness_every: int = 0) -> Trainer:
+    def update_rule(self, learning_rates=None, schedule=None):
+        """The experiment's update rule (core.optim) at ``learning_rates`` (default: the
+        experiment's); ``schedule`` (an object with ``lr_at(t)``) varies them over the updates."""
+        lrs = self.learning_rates if learning_rates is None else learning_rates
+        return GradientDescent(lrs, schedule=schedule)
+
+    def trainer(self, data: Dataset | None = None, sharpness_every: int = 0, *,
+                learning_rates=None, steps: int | None = None, rule=None) -> Trainer:
+        """The one way to build a Trainer: the experiment's data (or ``data``), model,
+        initial parameters and update rule.  ``learning_rates``, ``steps`` and ``rule``
+        override the experiment's (one run alone, the range test's ramp)."""
         data = self.make_data() if data is None else data
-        return Trainer(data, self.model_spec(), self.learning_rates, self.initial_params(),
-                       self.steps, sharpness_every=sharpness_every)
+        lrs = self.learning_rates if learning_rates is None else tuple(learning_rates)
+        rule = self.update_rule(lrs) if rule is None else rule
+        return Trainer(data, self.model_spec(), lrs, self.initial_params(),
+                       self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every)
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -118,14 +123,6 @@ class Experiment:
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"config {path}: not valid JSON ({e})") from None
         return cls.from_dict(d, where=f"config {path}", base=base)
-
-
-def seeded_params(hidden: int, rng: np.random.Generator) -> np.ndarray:
-    """w1 ~ N(0, 1), b1 ~ N(0, 1), w2 ~ N(0, 1/H), b2 = 0: one vector [w1 | b1 | w2 | b2]."""
-    w1 = rng.standard_normal(hidden)
-    b1 = rng.standard_normal(hidden)
-    w2 = rng.standard_normal(hidden) / math.sqrt(hidden)
-    return pack(w1, b1, w2, 0.0)
 
 
 @dataclass(frozen=True)

@@ -60,16 +60,17 @@ class Step:
 def explain(w1, b1, w2, b2, x: float, y_true: float, lr: float, activation: str = "sigmoid") -> Step:
     theta = pack(w1, b1, w2, b2)[None, :]
     H = theta.shape[1] // 3
-    net = MLP([x], [y_true], H, activation)
+    net = MLP(H, activation)
+    x_, y_ = np.array([float(x)]), np.array([float(y_true)])
     grad = np.empty_like(theta)
     with np.errstate(all="ignore"):
-        loss = float(net.loss_and_grad(theta, grad)[0])
-        first = dict(z1=net.z1[0, 0].copy(), a1=net.a1[0, 0].copy(), y_pred=float(net.y_pred[0, 0]),
-                     dL_dy_pred=float(net.dL_dy_pred[0, 0]), dL_da1=net.dL_da1[0, 0].copy(),
-                     da1_dz1=net.da1_dz1[0, 0].copy())
+        loss = float(net.loss_and_grad(theta, x_, y_, grad)[0])
+        p = net.record()
+        first = dict(z1=p.z1[0, 0], a1=p.a1[0, 0], y_pred=float(p.y_pred[0, 0]),
+                     dL_dy_pred=float(p.dL_dy_pred[0, 0]), dL_da1=p.dL_da1[0, 0], da1_dz1=p.da1_dz1[0, 0])
         new = theta - lr * grad                                  # θ ← θ − η·∂L/∂θ
-        loss_new = float(net.loss_and_grad(new, np.empty_like(new))[0])
-        y_pred_new = float(net.y_pred[0, 0])
+        loss_new = float(net.loss_and_grad(new, x_, y_, np.empty_like(new))[0])
+        y_pred_new = float(net.record().y_pred[0, 0])
     (w1, b1, w2, b2), (gw1, gb1, gw2, gb2), (w1n, b1n, w2n, b2n) = (
         unpack(a[0], H) for a in (theta, grad, new))
     return Step(x=float(x), y_true=float(y_true), lr=float(lr),

@@ -26,7 +26,7 @@ from .activations import ACTIVATIONS
 from .data import TARGETS
 from .errors import ConfigError
 from .linear import PARAM_NAMES as LINEAR_PARAM_NAMES
-from .models import MODELS
+from .models import MODELS, ModelSpec
 from .network import PARAM_NAMES
 
 MAX_HIDDEN = 512
@@ -98,7 +98,7 @@ def check_integer(name: str, v, lo: int, hi: int | None = None) -> int:
 
 def check_init(init, others: Mapping) -> dict:
     """Explicit initial parameters of the model ``others`` describes (its model and hidden)."""
-    if others["model"] == "linear":
+    if not ModelSpec(others["model"], others["hidden"]).has_hidden_layer:
         if not isinstance(init, dict) or set(init) != set(LINEAR_PARAM_NAMES):
             raise ConfigError(f"init of the linear model must have exactly the keys w, b; got {init!r}")
         return {k: check_number(f"init {k}", init[k]) for k in LINEAR_PARAM_NAMES}

@@ -1,4 +1,4 @@
-"""The model without a hidden layer, ŷ = w·x + b, with the same interface as network.MLP.
+"""The model without a hidden layer, y_pred = w·x + b, with the same interface as network.MLP.
 
 Its loss is quadratic in θ = [w | b], so its Hessian, (2/N)·[[Σx², Σx], [Σx, N]], is the
 same everywhere and the stability forecast is exact.
@@ -14,26 +14,34 @@ class Linear:
     hidden = 0
     n_params = 2
 
-    def __init__(self, x, y, runs: int = 1):
-        x = np.ascontiguousarray(x, dtype=float)
-        self.x, self.y, self.runs = x, np.ascontiguousarray(y, dtype=float), int(runs)
-        self.x1 = np.stack([x, np.ones_like(x)], axis=1)     # [x, 1]  (N, 2)
-        self.y_pred = np.empty((self.runs, x.size))
-        self.dL_dy_pred = np.empty((self.runs, x.size))
-        self.loss = np.empty(self.runs)
+    def __init__(self, runs: int = 1):
+        self.runs = int(runs)
+        self._x_given, self._n = None, None
 
-    def forward(self, theta: np.ndarray) -> np.ndarray:
-        np.matmul(theta, self.x1.T, out=self.y_pred)          # ŷ = w·x + b
+    def _bind_data(self, x) -> None:
+        self._x_given = x
+        x = np.ascontiguousarray(x, dtype=float)
+        if self._n != x.size:
+            self._n = x.size
+            self.y_pred = np.empty((self.runs, x.size))
+            self.dL_dy_pred = np.empty((self.runs, x.size))
+            self.loss = np.empty(self.runs)
+        self._x1 = np.stack([x, np.ones_like(x)], axis=1)    # [x, 1]  (N, 2)
+
+    def forward(self, theta: np.ndarray, x) -> np.ndarray:
+        if x is not self._x_given:
+            self._bind_data(x)
+        np.matmul(theta, self._x1.T, out=self.y_pred)                 # y_pred = w·x + b
         return self.y_pred
 
-    def loss_and_grad(self, theta: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        N = self.x.size
-        self.forward(theta)
-        r = np.subtract(self.y_pred, self.y, out=self.dL_dy_pred)   # L = mean((ŷ − y)²)
+    def loss_and_grad(self, theta: np.ndarray, x, y, grad: np.ndarray) -> np.ndarray:
+        self.forward(theta, x)
+        N = self._n
+        r = np.subtract(self.y_pred, y, out=self.dL_dy_pred)          # L = mean((y_pred − y)²)
         np.einsum("kn,kn->k", r, r, out=self.loss)
         self.loss /= N
-        r *= 2.0 / N                                          # ∂L/∂ŷ = 2(ŷ − y)/N
-        np.matmul(r, self.x1, out=grad)                       # ∂L/∂[w, b] = Σ ∂L/∂ŷ·[x, 1]
+        r *= 2.0 / N                                                  # dL_dy_pred = 2(y_pred − y)/N
+        np.matmul(r, self._x1, out=grad)                              # dL_d[w, b] = Σₙ dL_dy_pred·[x, 1]
         return self.loss
 
 

@@ -204,18 +204,13 @@ def suggestions(lrs: np.ndarray, losses: np.ndarray, steps: int | None = None) -
 
 
 class Ramp:
-    """An optimizer for the range test: θ ← θ − ηₜ·∂L/∂θ with ηₜ from a schedule."""
-
-    name = "ramp"
+    """The range test's schedule: ηₜ from a table, one rate per update (one run)."""
 
     def __init__(self, schedule: np.ndarray):
         self.schedule = np.asarray(schedule, dtype=float)
 
     def lr_at(self, t: int) -> np.ndarray:
         return self.schedule[t:t + 1]
-
-    def update(self, grad: np.ndarray, t: int, out: np.ndarray) -> np.ndarray:
-        return np.multiply(grad, -self.schedule[t], out=out)
 
 
 def check_range(lr_min, lr_max, steps, steps_name: str = "range test steps") -> None:
@@ -232,12 +227,11 @@ def check_range(lr_min, lr_max, steps, steps_name: str = "range test steps") -> 
 def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0,
                steps: int = 100) -> RangeTest:
     """Run the range test from the experiment's initial parameters (the engine, one run)."""
-    from .engine import Trainer
     check_range(lr_min, lr_max, steps)
     data = experiment.make_data() if data is None else data
     lrs = lr_schedule(lr_min, lr_max, steps)
-    trainer = Trainer(data, experiment.model_spec(), [lr_min], experiment.initial_params(), steps,
-                      optimizer=Ramp(lrs))
+    trainer = experiment.trainer(data, learning_rates=[lr_min], steps=steps,
+                                 rule=experiment.update_rule([lr_min], schedule=Ramp(lrs)))
     # The loss of batch i is loss_history[i]: taken before the update with lrs[i].  Train in
     # chunks and stop once the recorder has stopped (the steps after it are never looked at).
     rec = Recorder(steps)

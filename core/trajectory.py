@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Trainer
 from .errors import ConfigError
 
 MAX_POINTS = 100_000
@@ -32,7 +31,7 @@ def trajectory(experiment, run: int = 0, steps: int | None = None, every: int = 
         raise ConfigError(f"trajectory: {steps} steps every {every} is {steps // every + 1} points; "
                           f"at most {MAX_POINTS}")
     data = experiment.make_data() if data is None else data
-    trainer = Trainer(data, experiment.model_spec(), [lrs[run]], experiment.initial_params(), int(steps))
+    trainer = experiment.trainer(data, learning_rates=[lrs[run]], steps=int(steps))
     path = [trainer.theta[0].copy()]
     while not trainer.done and trainer.active[0]:
         trainer.step(every)

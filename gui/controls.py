@@ -286,7 +286,7 @@ class ControlPanel(QWidget):
         self.model.blockSignals(True)
         self.model.setCurrentIndex(self.model.findData(exp.model))
         self.model.blockSignals(False)
-        network = exp.model == "mlp"
+        network = exp.model_spec().has_hidden_layer
         for w, tip in ((self.activation, FIELDS["activation"].tip_text), (self.hidden, FIELDS["hidden"].tip_text)):
             w.setEnabled(network)
             w.setToolTip(tip if network else LINEAR_TIP)

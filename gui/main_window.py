@@ -492,7 +492,7 @@ class MainWindow(QMainWindow):
         if c.progress is None:
             return
         self.analysis.on_progress(c.progress, c.learning_rates,
-                                  c.losses() if c.experiment.model == "linear" else None)
+                                  c.losses() if c.experiment.model_spec().exact_forecast else None)
         dead = c.progress.dead_units
         self.controls.runs.set_dead_units(dead, c.experiment.hidden if dead is not None else None)
 
@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
         lr, H, spec = c.learning_rates[k], c.experiment.hidden, c.experiment.model_spec()
         theta = c.progress.theta[k]
         self.params.show_run(lr, theta, c.progress.grad[k], c.progress.delta[k], H, spec.param_names)
-        if len(c.data) == 1 and spec.kind == "mlp":
+        if len(c.data) == 1 and spec.worked_example_chain_rule:
             w1, b1, w2, b2 = unpack(theta, H)
             self.params.show_chain_rule(explain(w1, b1, w2, b2, float(c.data.x[0]), float(c.data.y[0]),
                                                 lr, c.experiment.activation))

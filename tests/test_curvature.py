@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 from core.activations import ACTIVATIONS
 from core.curvature import (MONOTONE, OSCILLATING, UNSTABLE, eigenvalues, forecast, linear_hessian,
                             mlp_hessian)
-from core.network import loss, n_params, pack, unpack
+from core.models import ModelSpec
+from core.network import n_params, pack, unpack
+
+
+def loss(theta, x, y, hidden, activation):
+    return ModelSpec("mlp", hidden, activation).loss(theta, x, y)
 
 
 def second_differences(theta, x, y, hidden, activation, h=1e-4):
@@ -65,3 +70,24 @@ def test_linear_model_hessian_closed_form():
     assert forecast(linear_hessian(np.linspace(0, 10, 100)), [0.01]).critical_lr == pytest.approx(0.0292, abs=1e-4)
     lam_min, lam_max = f.eigenvalues
     assert f.best_lr == pytest.approx(2 / (lam_min + lam_max))
+
+
+@settings(max_examples=30, deadline=None)
+@given(activation=st.sampled_from(sorted(ACTIVATIONS)), hidden=st.integers(1, 4),
+       n=st.integers(1, 8), seed=st.integers(0, 2**32 - 1))
+def test_hessian_matches_central_differences_of_the_gradient(activation, hidden, n, seed):
+    """Column i of the Hessian = (∂L/∂θ(θ + h·eᵢ) − ∂L/∂θ(θ − h·eᵢ)) / 2h, the gradient from the network."""
+    from core.network import MLP
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-2, 2, n), rng.normal(0, 2, n)
+    theta = rng.normal(0, 1, n_params(hidden))
+    if activation == "relu":
+        w1, b1, _, _ = unpack(theta, hidden)
+        assume(np.min(np.abs(np.outer(x, w1) + b1)) > 1e-2)
+    P, h = theta.size, 1e-6
+    shifted = np.concatenate([theta + h * np.eye(P), theta - h * np.eye(P)])
+    grads = np.empty_like(shifted)
+    MLP(hidden, activation, runs=2 * P).loss_and_grad(shifted, x, y, grads)
+    numeric = (grads[:P] - grads[P:]) / (2 * h)
+    exact = mlp_hessian(theta[None], x, y, hidden, activation)[0]
+    np.testing.assert_allclose(exact, numeric, rtol=1e-5, atol=1e-6 * max(1.0, np.abs(exact).max()))

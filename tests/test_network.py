@@ -6,9 +6,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from core.activations import ACTIVATIONS, get_activation
+from core.activations import ACTIVATIONS
 from core.explain import TUTORIAL_PRINTED, differences_from_printout, tutorial_step
-from core.network import MLP, loss, n_params, pack, unpack
+from core.models import ModelSpec
+from core.network import MLP, n_params, pack, unpack
+
+
+def loss(theta, x, y, hidden, activation):
+    """L from the forward pass alone (no gradient code)."""
+    return ModelSpec("mlp", hidden, activation).loss(theta, x, y)
 
 
 def central_differences(theta, x, y, hidden, activation, h=1e-6):
@@ -32,9 +38,9 @@ def test_gradient_matches_central_differences(activation, hidden, n, seed):
     if activation == "relu":          # the kink: a difference quotient across z = 0 is meaningless
         w1, b1, _, _ = unpack(theta, hidden)
         assume(np.min(np.abs(np.outer(x, w1) + b1)) > 1e-3)
-    net = MLP(x, y, hidden, activation)
+    net = MLP(hidden, activation)
     grad = np.empty((1, theta.size))
-    net.loss_and_grad(theta[None, :].copy(), grad)
+    net.loss_and_grad(theta[None, :].copy(), x, y, grad)
     expected = central_differences(theta, x, y, hidden, activation)
     np.testing.assert_allclose(grad[0], expected, rtol=1e-6, atol=1e-8)
 
@@ -43,40 +49,67 @@ def test_every_run_of_a_batch_gets_its_own_gradient():
     rng = np.random.default_rng(1)
     x, y = rng.uniform(-1, 1, 7), rng.normal(size=7)
     thetas = rng.normal(size=(5, n_params(3)))
-    batch = MLP(x, y, 3, "tanh", runs=5)
+    batch = MLP(3, "tanh", runs=5)
     g = np.empty_like(thetas)
-    losses = batch.loss_and_grad(thetas, g).copy()
+    losses = batch.loss_and_grad(thetas, x, y, g).copy()
     for k in range(5):
-        one = MLP(x, y, 3, "tanh")
+        one = MLP(3, "tanh")
         gk = np.empty((1, thetas.shape[1]))
-        lk = one.loss_and_grad(thetas[k:k + 1].copy(), gk)
+        lk = one.loss_and_grad(thetas[k:k + 1].copy(), x, y, gk)
         np.testing.assert_allclose(losses[k], lk[0], rtol=1e-14)
         np.testing.assert_allclose(g[k], gk[0], rtol=1e-13, atol=1e-16)
 
 
-def test_relu_derivative_at_zero_is_zero_as_the_tutorial_defines_it():
-    relu = get_activation("relu")
-    a = relu.forward(np.array([-1.0, 0.0, 2.0]), np.empty(3))
-    d = relu.derivative(a, np.empty(3))
-    assert list(d) == [0.0, 0.0, 1.0]
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_the_record_of_a_pass_is_the_tutorials_forward_and_backward(activation):
+    """Pass fields against the formulas written out with numpy broadcasting (independent code)."""
+    rng = np.random.default_rng(5)
+    H, N = 3, 6
+    x, y = rng.uniform(-1, 1, N), rng.normal(size=N)
+    thetas = rng.normal(size=(2, n_params(H)))
+    net = MLP(H, activation, runs=2)
+    grad = np.empty_like(thetas)
+    loss_ = net.loss_and_grad(thetas, x, y, grad).copy()
+    p = net.record()
+    act = ACTIVATIONS[activation]
+    w1, b1, w2, b2 = unpack(thetas, H)
+    z1 = x[None, :, None] * w1[:, None, :] + b1[:, None, :]
+    a1 = act.forward(z1, np.empty_like(z1))
+    y_pred = np.sum(a1 * w2[:, None, :], axis=2) + b2[:, None]
+    np.testing.assert_allclose(p.z1, z1, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(p.a1, a1, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(p.y_pred, y_pred, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(loss_, np.mean((y - y_pred) ** 2, axis=1), rtol=1e-13)
+    np.testing.assert_allclose(p.dL_dy_pred, 2 * (y_pred - y) / N, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(p.da1_dz1, act.derivative(a1, np.empty_like(a1)), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(p.dL_da1, p.dL_dy_pred[:, :, None] * w2[:, None, :], rtol=1e-13)
+    # the gradient the engine uses is the sum over samples of the record's per-sample derivatives
+    gw1, gb1, gw2, gb2 = unpack(grad, H)
+    np.testing.assert_allclose(gw1, np.sum(p.dL_dz1 * x[None, :, None], axis=1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gb1, np.sum(p.dL_dz1, axis=1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gw2, np.sum(p.dL_dy_pred[:, :, None] * a1, axis=1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gb2, np.sum(p.dL_dy_pred, axis=1), rtol=1e-12, atol=1e-15)
+    net.forward(thetas, x)
+    assert net.record().da1_dz1 is None and net.record().dL_dy_pred is None
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-def test_activation_derivative_matches_finite_differences(name):
-    act = get_activation(name)
-    z = np.linspace(-4, 4, 81) + 0.0123     # avoid relu's kink at exactly 0
-    h = 1e-6
-    f = lambda v: act.forward(v, np.empty_like(v))   # noqa: E731
-    numeric = (f(z + h) - f(z - h)) / (2 * h)
-    analytic = act.derivative(f(z), np.empty_like(z))
-    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_the_data_come_with_every_call_so_a_subset_is_a_mini_batch(activation):
+    """One network on the whole data, a subset, and the whole again: each equals a fresh one."""
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(-2, 2, 9), rng.normal(size=9)
+    theta = rng.normal(size=(3, n_params(4)))
 
+    def fresh(xs, ys):
+        g = np.empty_like(theta)
+        return MLP(4, activation, runs=3).loss_and_grad(theta, xs, ys, g).copy(), g
 
-def test_sigmoid_is_exact_far_in_the_tails_and_warns_nothing():
-    act = get_activation("sigmoid")
-    with np.errstate(over="ignore"):
-        a = act.forward(np.array([-800.0, 0.0, 800.0]), np.empty(3))
-    assert a[0] == 0.0 and a[1] == 0.5 and a[2] == 1.0
+    net, g = MLP(4, activation, runs=3), np.empty_like(theta)
+    for xs, ys in ((x, y), (x[:4].copy(), y[:4].copy()), (x, y)):
+        loss_, (ref_loss, ref_g) = net.loss_and_grad(theta, xs, ys, g).copy(), fresh(xs, ys)
+        np.testing.assert_array_equal(loss_, ref_loss)
+        np.testing.assert_array_equal(g, ref_g)
 
 
 # -- the tutorial's worked example, worked by hand with math (scalar, independent code) -----

@@ -112,13 +112,13 @@ def tutorial_ramp_losses(lrs):
 def plain_ramp_losses(exp, lrs):
     """Gradient descent with rate lrs[i] at step i, the loss noted before each update."""
     data, spec = exp.make_data(), exp.model_spec()
-    net = spec.build(data.x, data.y, runs=1)
+    net = spec.build(runs=1)
     theta = np.array(exp.initial_params(), dtype=float).reshape(1, -1)
     grad = np.empty_like(theta)
     losses = []
     with np.errstate(all="ignore"):
         for lr in lrs:
-            losses.append(float(net.loss_and_grad(theta, grad)[0]))
+            losses.append(float(net.loss_and_grad(theta, data.x, data.y, grad)[0]))
             theta = theta - lr * grad
     return losses
 

@@ -9,6 +9,8 @@ import pyqtgraph as pg
 
 from core.curvature import MONOTONE, OSCILLATING, UNSTABLE, forecast as curvature_forecast
 from core.curvature import linear_loss_curves
+from core.models import ModelSpec
+from core.optim import GradientDescent
 from core.report import lr_label
 
 from .. import style
@@ -38,9 +40,10 @@ def forecast_job(experiment, data, predicted_steps: int = PREDICTED_MAX_STEPS):
     """(Forecast at the initial parameters, predicted loss curves (K, S+1) of the linear model or None)."""
     theta0 = experiment.initial_params()
     spec = experiment.model_spec()
-    f = curvature_forecast(spec.hessian(theta0, data.x, data.y)[0], experiment.learning_rates)
+    f = curvature_forecast(spec.hessian(theta0, data.x, data.y)[0], experiment.learning_rates,
+                           rule=experiment.update_rule())
     predicted = None
-    if experiment.model == "linear":
+    if spec.exact_forecast:
         predicted = linear_loss_curves(data.x, data.y, theta0, experiment.learning_rates,
                                        min(experiment.steps, predicted_steps))
     return f, predicted
@@ -81,20 +84,22 @@ class SharpnessPlot(_Plot):
         self.plotItem.addItem(self.placeholder, ignoreBounds=True)
         self.set_axis_log("left", True)
 
-    def set_runs(self, learning_rates, colors) -> None:
+    def set_runs(self, learning_rates, colors, rule=None) -> None:
+        """``rule`` (core.optim) gives each run's limit; default: gradient descent at these rates."""
         for item in self.curves + self.limits + self.off_labels:
             self.plotItem.removeItem(item)
         for item in self.curves:
             self.legend.removeItem(item)
         self.learning_rates, self.colors = [float(v) for v in learning_rates], list(colors)
+        self._limits = [float(v) for v in (rule or GradientDescent(self.learning_rates)).sharpness_limit(0)]
         self.curves, self.limits, self.off_labels = [], [], []
-        for lr, color in zip(self.learning_rates, self.colors):
+        for lr, limit, color in zip(self.learning_rates, self._limits, self.colors):
             curve = pg.PlotDataItem(pen=_pen(color, 2.5), symbol="o", symbolSize=5, symbolPen=None,
                                     symbolBrush=pg.mkBrush(color))
             self.plotItem.addItem(curve)
             self.legend.addItem(curve, lr_label(lr))
             line = pg.InfiniteLine(angle=0, pen=_pen(color, 2, dashed=True), movable=False,
-                                   label=f"2/η = {short(2 / lr)}", labelOpts={
+                                   label=f"2/η = {short(limit)}", labelOpts={
                                        "position": 0.97, "color": color, "anchors": [(1, 1), (1, 1)],
                                        "fill": _see_through(style.palette(self.dark)["panel"])})
             line.label.setFont(style.font(style.LABEL_PT - 1, bold=True))
@@ -111,7 +116,7 @@ class SharpnessPlot(_Plot):
 
     def limit(self, k: int) -> float:
         """Run k's 2/η in data units (the dashed line's height)."""
-        return 2.0 / self.learning_rates[k]
+        return self._limits[k]
 
     def update_data(self, sharpness_steps, sharpness) -> None:
         steps = np.asarray(sharpness_steps, dtype=float)
@@ -159,7 +164,7 @@ class SharpnessPlot(_Plot):
             v = float(limits[k])
             line.setValue(v)
             if v > y_bounds[1]:
-                label.setText(f"↑ {lr_label(self.learning_rates[k])}: 2/η = {short(2 / self.learning_rates[k])}")
+                label.setText(f"↑ {lr_label(self.learning_rates[k])}: 2/η = {short(self._limits[k])}")
                 label.setAnchor((0, -1.15 * rank))
                 label.setPos(0.0, y_bounds[1])
                 label.show()
@@ -299,7 +304,7 @@ class ForecastPanel(QtWidgets.QWidget):
             return
         self.forecast, self.model_kind = forecast, model_kind
         f = forecast
-        exact = model_kind == "linear"
+        exact = ModelSpec(model_kind).exact_forecast
         self.status.setText("")
         _show_error(self.error, "")
         lines = [

@@ -30,7 +30,7 @@ LOSS_BATCH = 4_000_000            # grid points × samples × units evaluated at
 # -- the jobs: run in a JobRunner's thread ---------------------------------------------------------
 def _batched_loss(spec, x, y):
     """loss_fn(thetas (M, P)) -> (M,) for core.landscape, evaluated in batches that fit in memory."""
-    per_point = max(1, np.size(x) * max(1, spec.hidden if spec.kind == "mlp" else 1))
+    per_point = max(1, np.size(x) * max(1, spec.hidden if spec.has_hidden_layer else 1))
     batch = max(1, LOSS_BATCH // per_point)
 
     def loss_fn(thetas):
@@ -165,7 +165,7 @@ class LandscapeView(_JobView):
             c.activated.connect(self._on_choice_activated)
         self.compute_button.clicked.connect(self._on_compute_button_clicked)
         self.steps.returnPressed.connect(self._on_compute_button_clicked)
-        self._set_planes("mlp", [])
+        self._set_planes(True, [])
 
     # -- model -> view ------------------------------------------------------------------------
     def set_experiment(self, experiment, data=None) -> None:
@@ -178,7 +178,7 @@ class LandscapeView(_JobView):
         self.run_combo.setCurrentIndex(min(max(keep, 0), len(experiment.learning_rates) - 1))
         self.steps.setText(str(min(experiment.steps, LANDSCAPE_STEPS)))
         self.steps.setStyleSheet("")
-        self._set_planes(experiment.model, experiment.model_spec().param_names)
+        self._set_planes(experiment.model_spec().has_hidden_layer, experiment.model_spec().param_names)
         self._invalidate()
 
     def set_run(self, k: int) -> None:
@@ -192,13 +192,13 @@ class LandscapeView(_JobView):
         path = np.asarray(path, dtype=float)
         self._given = (path, model_spec, np.asarray(x, dtype=float), np.asarray(y, dtype=float), list(names),
                        color or style.run_color(max(0, self.run_combo.currentIndex())), label)
-        self._set_planes(model_spec.kind, list(names))
+        self._set_planes(model_spec.has_hidden_layer, list(names))
         self._invalidate()
 
-    def _set_planes(self, kind: str, names) -> None:
+    def _set_planes(self, hidden_layer: bool, names) -> None:
         keep = self.plane_combo.currentData()
         self.plane_combo.clear()
-        if kind == "linear":
+        if not hidden_layer:
             self.plane_combo.addItem("the exact (w, b) plane", "exact")
         else:
             for key, text in self.PLANES:

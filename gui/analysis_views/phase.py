@@ -198,7 +198,7 @@ class PhaseDiagramView(_JobView):
         self.experiment, self.data = experiment, data
         self.steps.setText(str(experiment.steps))
         self.steps.setStyleSheet("")
-        linear = experiment.model == "linear"
+        linear = not experiment.model_spec().has_hidden_layer
         model = self.kind.model()
         model.item(0).setEnabled(not linear)
         model.item(0).setToolTip("The model without a hidden layer has no width: vary the seed."

@@ -61,8 +61,8 @@ class AnalysisTabs(QtWidgets.QTabWidget):
         self.experiment, self.data, self.forecast = experiment, data, None
         self._outcomes, self._pending = (), None
         colors = style.run_colors(len(experiment.learning_rates))
-        self.curvature.sharpness.set_runs(experiment.learning_rates, colors)
-        linear = experiment.model == "linear"
+        self.curvature.sharpness.set_runs(experiment.learning_rates, colors, experiment.update_rule())
+        linear = experiment.model_spec().exact_forecast
         self.curvature.predicted.setVisible(linear)
         if linear:
             self.curvature.predicted.set_runs(experiment.learning_rates, colors)
