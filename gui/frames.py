@@ -86,7 +86,7 @@ class Frame:
         self.scheduler, self.running, self.full, self.outcomes = scheduler, running, full, outcomes
         self.wanted, self.everything = wanted, everything
         self.costly = False
-        self.outcomes_changed = False       # (known once planned) the run list's outcomes are to be updated
+        self._changed = False
         self._due = None
 
     @property
@@ -103,15 +103,25 @@ class Frame:
     def due(self, part: str) -> bool:
         """Whether ``part`` ("fits", "params", "outcomes", "status") is refreshed on this frame;
         "analysis" (the views fed by the outcomes) is due with the outcomes, and always when paused."""
+        due = self._plan()
+        if part == "analysis":
+            return "outcomes" in due or not self.running
+        return part in due
+
+    @property
+    def outcomes_changed(self) -> bool:
+        """The outcomes are due and differ from those shown before this frame."""
+        self._plan()
+        return self._changed
+
+    def _plan(self) -> frozenset:
         if self._due is None:
             s = self.scheduler
             if self.everything:
                 due = frozenset(self.wanted + ("status",))
             else:
                 due = s.plan(self.running, self.full, self.costly, self.outcomes, self.wanted)
-            self.outcomes_changed = "outcomes" in due and self.outcomes != s.outcomes_shown
+            self._changed = "outcomes" in due and self.outcomes != s.outcomes_shown
             s.shown(due, self.outcomes)
             self._due = due
-        if part == "analysis":
-            return "outcomes" in self._due or not self.running
-        return part in self._due
+        return self._due
