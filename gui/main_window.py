@@ -13,32 +13,30 @@ from __future__ import annotations
 import json
 import os
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QPalette
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
-                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QStyle, QTabWidget,
-                               QToolBar)
-
 from dataclasses import replace
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QStyle,
+                               QTabWidget, QToolBar)
 
 from core.errors import ConfigError
 from core.experiment import PRESETS, Experiment, preset
-from core.report import write_atomic, write_csv
 
 from . import style
+from .actions import MENUS, NEEDS_PLOTS, TOOLBAR, action, build_actions
 from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel
+from .files import FileCommands
 from .frames import FrameScheduler
-from .help import HelpDialog, shortcut, shortcuts_html, views_html
+from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
 from .runs import MAX_RUNS
 from .views import RunColumns, Snapshot, StatusView
-from .worker import FINISHED, FULL_SPEED, RUNNING, TrainingController
+from .worker import FINISHED, RUNNING, TrainingController
 
 TITLE = "LR Lab"
 DEFAULT_SIZE = (1600, 1000)
 DEFAULT_PRESET = "exercise4"
 SETTINGS_ENV = "LRLAB_SETTINGS"             # an .ini path: tests keep the user's settings clean
-DEFAULT_EXPORT_WIDTH = 1600
 CONTROLS_WIDTH = 380
 
 
@@ -48,21 +46,6 @@ def make_settings() -> QSettings:
     if path:
         return QSettings(path, QSettings.IniFormat)
     return QSettings("LRLab", "LRLab")
-
-
-def dark_palette() -> QPalette:
-    p = QPalette()
-    base, window, text = QColor(style.DARK["background"]), QColor("#2B2B2B"), QColor(style.DARK["foreground"])
-    for role, color in ((QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
-                        (QPalette.AlternateBase, window), (QPalette.Text, text), (QPalette.Button, window),
-                        (QPalette.ButtonText, text), (QPalette.ToolTipBase, window),
-                        (QPalette.ToolTipText, text), (QPalette.Highlight, QColor("#3A6EA5")),
-                        (QPalette.HighlightedText, QColor("#FFFFFF")), (QPalette.PlaceholderText, QColor("#909090"))):
-        p.setColor(role, color)
-    p.setColor(QPalette.Disabled, QPalette.Text, QColor("#808080"))
-    p.setColor(QPalette.Disabled, QPalette.WindowText, QColor("#808080"))
-    p.setColor(QPalette.Disabled, QPalette.ButtonText, QColor("#808080"))
-    return p
 
 
 class _OnFirstPaint(QObject):
@@ -118,7 +101,6 @@ class MainWindow(QMainWindow):
     def _build(self, experiment, defer_plots: bool) -> None:
         self._build_controls()
         self._build_actions()
-        self._build_menus()
         self._build_status()
         self._connect()
         remember = self.remember
@@ -198,81 +180,29 @@ class MainWindow(QMainWindow):
         self.analysis.critical_lr_changed.connect(self.controls.runs.set_critical_lr)
         self.setCentralWidget(self.tabs)
 
-    def _action(self, text, slot, name=None, tip="", checkable=False, icon_=None) -> QAction:
-        """An action; its key, if any, is the one gui.help.SHORTCUTS gives ``name``."""
-        a = QAction(text, self)
-        key = shortcut(name) if name else None
-        if key is not None:
-            a.setShortcut(key)
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        if icon_ is not None:
-            a.setIcon(self.style().standardIcon(icon_))
-        a.setCheckable(checkable)
-        (a.toggled if checkable else a.triggered).connect(slot)
-        self.addAction(a)                      # shortcuts work with the menus closed
-        return a
-
     def _build_actions(self) -> None:
-        A = self._action
-        self.start_action = A("Start", self._on_start_action_triggered, "start",
-                              "Start or pause training (Space).", icon_=QStyle.SP_MediaPlay)
-        self.step_action = A("Step", self._on_step_action_triggered, "step",
-                             "Take exactly one gradient-descent step (Right arrow).",
-                             icon_=QStyle.SP_MediaSkipForward)
-        self.reset_action = A("Reset", self._on_reset_action_triggered, "reset",
-                              "Go back to step 0 of this experiment, paused (R).", icon_=QStyle.SP_BrowserReload)
-        self.open_action = A("Open experiment…", self._on_open_action_triggered, "open",
-                             "Open an experiment saved as JSON (the command line's --config format).")
-        self.save_action = A("Save experiment…", self._on_save_action_triggered, "save",
-                             "Save this experiment as JSON (the command line's --config format).")
-        self.export_png_action = A("Export loss curves PNG…", self._on_export_png_action_triggered, "export_png",
-                                   "Save the loss plot, legend included, as a PNG at a width you choose.")
-        self.export_csv_action = A("Export loss curves CSV…", self._on_export_csv_action_triggered,
-                                   "export_csv", "Save every run's loss after every step as CSV, "
-                                   "like `main.py train --csv`.")
-        self.export_fit_action = A("Export fit PNG…", self._on_export_fit_action_triggered, None,
-                                   "Save the fitted-function plot as a PNG at a width you choose.")
-        self.quit_action = A("Quit", self.close, "quit", "Close LR Lab.")
-        self.dark_action = A("Dark theme", self._on_dark_action_toggled, "dark",
-                             "Switch between the light (projector) and the dark theme.", checkable=True)
-        self.log_y_action = A("Log loss axis", self._on_log_y_action_toggled, "log_y",
-                              "Show the loss on a logarithmic (checked) or linear axis.", checkable=True)
-        self.log_x_action = A("Log step axis", self._on_log_x_action_toggled, None,
-                              "Show the steps on a logarithmic (checked) or linear axis.", checkable=True)
-        self.shortcuts_action = A("Keyboard shortcuts", self._on_shortcuts_action_triggered, None,
-                                  "List the keyboard shortcuts.")
-        self.views_action = A("How to read the views", self._on_views_action_triggered, "views",
-                              "What each view shows, and what slow, oscillating and diverging runs look like.")
-
+        self.files = FileCommands(self)
+        build_actions(self)
         bar = QToolBar("Run")
         bar.setObjectName("run")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        for a in (self.start_action, self.step_action, self.reset_action):
-            bar.addAction(a)
+        for name in TOOLBAR:
+            bar.addAction(action(self, name))
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
         # what needs the plots or an experiment (enabled once the plots are built: see defer_plots)
-        self._needs_plots = [self.open_action, self.save_action, self.export_png_action, self.export_csv_action,
-                             self.export_fit_action, self.dark_action, self.log_y_action, self.log_x_action]
-
-    def _build_menus(self) -> None:
-        m = self.menuBar().addMenu("&File")
-        for a in (self.open_action, self.save_action, None, self.export_png_action, self.export_csv_action,
-                  self.export_fit_action, None, self.quit_action):
-            m.addSeparator() if a is None else m.addAction(a)
-        m = self.menuBar().addMenu("&Run")
-        for a in (self.start_action, self.step_action, self.reset_action):
-            m.addAction(a)
-        m = self.menuBar().addMenu("&View")
-        for a in (self.dark_action, None, self.log_y_action, self.log_x_action, None):
-            m.addSeparator() if a is None else m.addAction(a)
-        m.addAction(self.controls_dock.toggleViewAction())
-        m = self.menuBar().addMenu("&Help")
-        m.addAction(self.shortcuts_action)
-        m.addAction(self.views_action)
+        self._needs_plots = [action(self, name) for name in NEEDS_PLOTS]
+        for title, names in MENUS:
+            m = self.menuBar().addMenu(title)
+            for name in names:
+                m.addSeparator() if name is None else m.addAction(action(self, name))
+            if title == "&View":
+                m.addAction(self.controls_dock.toggleViewAction())
+        # the file commands, by the names tests use
+        self.open_experiment, self.save_experiment = self.files.open_experiment, self.files.save_experiment
+        self.export_loss_png, self.export_fit_png = self.files.export_loss_png, self.files.export_fit_png
+        self.export_csv = self.files.export_csv
 
     def _build_status(self) -> None:
         self.status = StatusView(self.statusBar())
@@ -347,49 +277,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
         self.error_box = box
-
-    def export_loss_png(self, path, width: int | None = None) -> bool:
-        if self.controller.progress is not None:
-            self.overlay_view.show_loss(Snapshot.of(self.controller))
-        return self._export_png(self.loss_plot, path, width, "Export loss curves PNG")
-
-    def export_fit_png(self, path, width: int | None = None) -> bool:
-        if self.controller.progress is not None:
-            self.overlay_view.show_fits(Snapshot.of(self.controller))
-        return self._export_png(self.fit_plot, path, width, "Export fit PNG")
-
-    def _export_png(self, view, path, width, flag: str) -> bool:
-        from .render import export_png
-        return self._guard(path, export_png, view, path, width, flag=flag)
-
-    def export_csv(self, path) -> bool:
-        return self._guard(path, write_csv, path, self.controller.learning_rates, self.controller.losses(),
-                           flag="Export loss curves CSV")
-
-    def save_experiment(self, path) -> bool:
-        exp = self.controller.experiment
-        return self._guard(path, write_atomic, path, lambda fh: fh.write(exp.to_json()), "Save experiment")
-
-    def open_experiment(self, path) -> bool:
-        try:
-            exp = Experiment.load(path)
-        except ConfigError as e:
-            self.show_error("The experiment could not be opened", str(e))
-            return False
-        ok = self.load_experiment(exp)
-        if ok:
-            self.statusBar().showMessage(f"Opened {path}", 5000)
-        return ok
-
-    def _guard(self, path, fn, *args, **kwargs) -> bool:
-        """Write a file with ``fn``; a ConfigError (unwritable path...) becomes a message."""
-        try:
-            fn(*args, **kwargs)
-        except ConfigError as e:
-            self.show_error("The file could not be written", str(e))
-            return False
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
 
     # -- drawing ---------------------------------------------------------------------------
     def draw(self, everything: bool = False) -> None:
@@ -477,7 +364,7 @@ class MainWindow(QMainWindow):
         style.set_theme(dark)
         for view in self._views.values():
             view.set_dark(dark)
-        self.setPalette(dark_palette() if dark else QApplication.style().standardPalette())
+        self.setPalette(style.dark_palette() if dark else QApplication.style().standardPalette())
         self.controls.runs.set_dark(dark)
         if self.remember:
             self.settings.setValue("dark", dark)
@@ -493,49 +380,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_log_x(on)
         if self.remember:
             self.settings.setValue("log_x", on)
-
-    def _save_path(self, title: str, name: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
-        return path
-
-    def _width(self, title: str) -> int | None:
-        width, ok = QInputDialog.getInt(self, title, "Width of the image in pixels:", DEFAULT_EXPORT_WIDTH,
-                                        200, 20000, 100)
-        return width if ok else None
-
-    @Slot()
-    def _on_open_action_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "", "LR Lab experiments (*.json);;"
-                                              "All files (*)")
-        if path:
-            self.open_experiment(path)
-
-    @Slot()
-    def _on_save_action_triggered(self) -> None:
-        path = self._save_path("Save experiment", "experiment.json", "LR Lab experiments (*.json)")
-        if path:
-            self.save_experiment(path)
-
-    def _ask_png(self, title: str, name: str, export) -> None:
-        """Ask for a PNG path and its width, then ``export(path, width)``."""
-        path = self._save_path(title, name, "PNG images (*.png)")
-        width = self._width(title) if path else None
-        if path and width:
-            export(path, width)
-
-    @Slot()
-    def _on_export_png_action_triggered(self) -> None:
-        self._ask_png("Export loss curves PNG", "loss-curves.png", self.export_loss_png)
-
-    @Slot()
-    def _on_export_fit_action_triggered(self) -> None:
-        self._ask_png("Export fit PNG", "fit.png", self.export_fit_png)
-
-    @Slot()
-    def _on_export_csv_action_triggered(self) -> None:
-        path = self._save_path("Export loss curves CSV", "losses.csv", "CSV files (*.csv)")
-        if path:
-            self.export_csv(path)
 
     @Slot()
     def _on_shortcuts_action_triggered(self) -> None:

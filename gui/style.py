@@ -70,6 +70,21 @@ def palette(dark: bool) -> dict:
     return DARK if dark else LIGHT
 
 
+def dark_palette() -> QtGui.QPalette:
+    """The Qt palette of the dark theme (the widgets around the plots)."""
+    P, C = QtGui.QPalette, QtGui.QColor
+    p = P()
+    base, window, text = C(DARK["background"]), C("#2B2B2B"), C(DARK["foreground"])
+    for role, color in ((P.Window, window), (P.WindowText, text), (P.Base, base), (P.AlternateBase, window),
+                        (P.Text, text), (P.Button, window), (P.ButtonText, text), (P.ToolTipBase, window),
+                        (P.ToolTipText, text), (P.Highlight, C("#3A6EA5")), (P.HighlightedText, C("#FFFFFF")),
+                        (P.PlaceholderText, C("#909090"))):
+        p.setColor(role, color)
+    for role in (P.Text, P.WindowText, P.ButtonText):
+        p.setColor(P.Disabled, role, C("#808080"))
+    return p
+
+
 def font(points: int, bold: bool = False) -> QtGui.QFont:
     f = QtGui.QFont()
     f.setPointSize(points)
