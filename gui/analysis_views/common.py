@@ -3,8 +3,6 @@ error lines, a checked text field, the themed plot and image plot, and the base 
 views whose answer a background job computes."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, Signal, Slot
@@ -13,6 +11,7 @@ import pyqtgraph as pg
 from core.errors import ConfigError
 
 from .. import style
+from ..format import rounded, short, tick  # noqa: F401 (rounded, short: the views import them from here)
 from ..style import ERROR_STYLE, FIELD_ERROR_STYLE, no_si_prefix
 from ..jobs import JobRunner
 from ..plots import BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp
@@ -21,19 +20,6 @@ COLORMAP = "viridis"
 
 
 # -- small helpers ---------------------------------------------------------------------------------
-def short(v: float, digits: int = 3) -> str:
-    """A rate or loss in a few significant digits (0.503, 1.2e-05), '—' when not finite."""
-    v = float(v)
-    if not math.isfinite(v):
-        return "—"
-    return f"{v:.{digits}g}"
-
-
-def rounded(v: float, digits: int = 3) -> float:
-    """The number a button shows is the number it adds: ``v`` to ``digits`` significant digits."""
-    return float(f"{float(v):.{digits}g}")
-
-
 def _swatch(color: str, size: int = 14) -> QtGui.QIcon:
     pix = QtGui.QPixmap(size, size)
     pix.fill(QtGui.QColor(color))
@@ -96,7 +82,7 @@ class PlainLogAxis(LogAxis):
         out = []
         for v in values:
             x = 10.0 ** float(v) * scale
-            out.append(f"{x:.4g}" if 1e-4 <= abs(x) < 1e5 else f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e"))
+            out.append(tick(x))
         return out
 
 

@@ -9,6 +9,7 @@ from core.models import ModelSpec
 from core.network import unpack
 from core.report import lr_label
 from .. import style
+from ..format import number
 from .ranges import format_number
 
 
@@ -106,8 +107,8 @@ class ParamPanel(QtWidgets.QWidget):
         self.chain.setVisible(visible)
         if not visible:
             return
-        self.chain_title.setText(f"Chain rule of this step (x = {step.x:g}, y_true = {step.y_true:g}, "
-                                 f"η = {step.lr:g})")
+        self.chain_title.setText(f"Chain rule of this step (x = {number(step.x)}, y_true = {number(step.y_true)}, "
+                                 f"η = {number(step.lr)})")
         rows = []
         for field, _ in CHAIN_RULE:
             v = np.ravel(getattr(step, field))
