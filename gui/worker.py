@@ -5,7 +5,7 @@ Threads and ownership::
 
     GUI thread                                   worker thread (QThread + event loop)
     TrainingController ── trainer_sent ───────▶  TrainWorker   (owns the Trainer)
-                       ── _StepRequest ───────▶  steps it, then publishes in ``latest``
+                       ── request (posted) ───▶  steps it, then publishes in ``latest``
                           (a posted event)       a core.engine.Progress (plain arrays),
                        ◀─ latest, fits, taken    and in ``fits`` the fitted functions when
                           at each timer tick     the request asked (core's predictions; at
@@ -71,14 +71,13 @@ GUI thread.
 from __future__ import annotations
 
 import time
-import weakref
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from . import frames
-from .jobs import start_thread, stop_thread
+from .background import Background, Worker
 
 FULL_SPEED = 0                 # speed value: as fast as the machine goes
 FRAME_MS = 33                  # ~30 repaints a second at most
@@ -99,18 +98,6 @@ TRAIL = 6                      # at a paced speed, fits of this many previous st
 
 PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
 
-_STEP_REQUEST = QEvent.Type(QEvent.registerEventType())
-
-
-class _StepRequest(QEvent):
-    """A request to the worker, posted as an event (``QCoreApplication.postEvent`` keeps the GIL;
-    ``Signal.emit`` releases it: see the module doc)."""
-
-    def __init__(self, *args):
-        super().__init__(_STEP_REQUEST)
-        self.args = args
-
-
 class PySignal:
     """``connect`` / ``disconnect`` / ``emit`` for callbacks of the GUI thread, in plain Python:
     PySide6 releases the GIL in every ``Signal.emit`` (see the module doc), and the frame
@@ -130,9 +117,9 @@ class PySignal:
             slot(*args)
 
 
-class TrainWorker(QObject):
-    """Lives in the worker thread; steps the Trainer it was last sent, on each posted
-    ``_StepRequest``, and publishes the report in ``latest``."""
+class TrainWorker(Worker):
+    """Lives in the worker thread; steps the Trainer it was last sent, on each posted request
+    (gui.background), and publishes the report in ``latest``."""
 
     def __init__(self):
         super().__init__()
@@ -142,18 +129,11 @@ class TrainWorker(QObject):
         self._trail = deque(maxlen=TRAIL)      # (K, G) fits before each of the last steps, oldest first
         self._generation = -1
         self._rate = 0.0                       # steps per second, measured (sizes the slices)
-        self.cancel_upto = 0                   # written by the GUI thread (see module doc)
         self.sharpness_wanted = True           # also: reports carry the sharpness history
         # Written by the worker, read by the GUI thread (see module doc): the last report,
         # (request id, generation, Progress | None); and the last fits (see fit_report).
         self.latest = None
         self.fits = None
-
-    def event(self, event) -> bool:
-        if event.type() == _STEP_REQUEST:
-            self._on_controller_step_requested(*event.args)
-            return True
-        return super().event(event)
 
     @Slot(int, object, object, object)
     def _on_controller_trainer_sent(self, generation: int, trainer, record, fit_on) -> None:
@@ -161,7 +141,7 @@ class TrainWorker(QObject):
         self._spec, self._grid = fit_on
         self._trail.clear()
 
-    def _on_controller_step_requested(self, request: int, generation: int, n: int, keep: int, fits: bool) -> None:
+    def handle(self, request: int, generation: int, n: int, keep: int, fits: bool) -> None:
         """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report; with the fits
         if ``fits`` (or the budget is spent), and their trail over the last ``keep`` steps."""
         trainer = self._trainer
@@ -237,14 +217,13 @@ class TrainingController(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._worker = TrainWorker()
-        self._thread = start_thread(self._worker, "lrlab-training")
+        self._background = Background(self, TrainWorker(), "lrlab-training")
+        self._worker, self._thread = self._background.worker, self._background.thread
         self.trainer_sent.connect(self._worker._on_controller_trainer_sent, Qt.QueuedConnection)
         self.frame = PySignal()         # new numbers to draw; at most one per FRAME_MS
         self._report = None             # the worker's last report taken (see _take_report)
-        # If the controller is dropped without shutdown() (its window deleted unclosed),
-        # stop the thread before the QThread object goes: never "Destroyed while running".
-        self._finalizer = weakref.finalize(self, stop_thread, self._thread, self._worker)
+        # (If the controller is dropped without shutdown(), its window deleted unclosed, the
+        # thread is stopped before the QThread object goes: never "Destroyed while running".)
 
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.PreciseTimer)
@@ -445,7 +424,7 @@ class TrainingController(QObject):
         self._closed = True
         self._running = False
         self._timer.stop()
-        self._finalizer()
+        self._background.stop()
 
     # -- internals -----------------------------------------------------------------------
     def _request(self, n: int, fits: bool = True) -> None:
@@ -453,15 +432,14 @@ class TrainingController(QObject):
         request = self._next_request
         self._next_request += 1
         self._pending.add(request)
-        QCoreApplication.postEvent(self._worker, _StepRequest(request, self._generation, n, 0 if n < 0 else TRAIL,
-                                                              fits))
+        self._background.post(request, self._generation, n, 0 if n < 0 else TRAIL, fits)
         if not self._timer.isActive():                   # (it takes the report)
             self._timer.start()
         if not self._timer.isActive():                   # (it takes the report)
             self._timer.start()
 
     def _cancel_pending(self) -> None:
-        self._worker.cancel_upto = self._next_request - 1
+        self._background.cancel(self._next_request - 1)
 
     def _pump(self) -> None:
         """Queue the work the chosen speed asks for."""
