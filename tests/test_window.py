@@ -656,3 +656,20 @@ def test_closing_while_training_exits_cleanly(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", "")
     assert "lrlab-experiment" in (tmp_path / "subprocess-settings.ini").read_text()
+
+
+def test_the_keys_the_help_lists_are_the_actions_keys_and_back(qtbot, window):
+    """One table (gui.help.SHORTCUTS): each listed key is its action's, and each action with a
+    key is listed."""
+    from PySide6.QtGui import QKeySequence
+    from gui.actions import ACTIONS
+    from gui.help import SHORTCUTS, key_text, shortcuts_html
+    listed = {name: QKeySequence(key) for name, key, _ in SHORTCUTS}
+    for spec in ACTIONS:
+        a = getattr(window, f"{spec.name}_action")
+        if not a.shortcut().isEmpty():
+            assert listed[spec.name] == a.shortcut(), spec.name
+    for name, key in listed.items():
+        assert getattr(window, f"{name}_action").shortcut() == key
+        assert f"<b>{key_text(key)}</b>" in shortcuts_html()
+    assert window.start_action.shortcut() == QKeySequence(Qt.Key_Space)
