@@ -1,21 +1,39 @@
 """The Help menu's texts: keyboard shortcuts, how to read each view, what a change does."""
 from __future__ import annotations
 
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
+# The keyboard shortcuts, once: the window's actions take their keys from here, and the help
+# lists them (in this order).  A key is a QKeySequence string or a standard key (the
+# platform's own, e.g. Ctrl+O / ⌘O).
 SHORTCUTS = (
-    ("Space", "Start or pause training"),
-    ("→ (Right arrow)", "Take exactly one gradient-descent step (pauses first)"),
-    ("R", "Reset to step 0 (paused)"),
-    ("Ctrl+O", "Open an experiment (JSON)"),
-    ("Ctrl+S", "Save the experiment (JSON)"),
-    ("Ctrl+E", "Export the loss curves as PNG"),
-    ("Ctrl+Shift+E", "Export the loss curves as CSV"),
-    ("Ctrl+D", "Dark theme on or off"),
-    ("Ctrl+L", "Loss axis: log or linear"),
-    ("F1", "How to read the views"),
-    ("Ctrl+Q", "Quit"),
+    ("start", "Space", "Start or pause training"),
+    ("step", "Right", "Take exactly one gradient-descent step (pauses first)"),
+    ("reset", "R", "Reset to step 0 (paused)"),
+    ("open", QKeySequence.StandardKey.Open, "Open an experiment (JSON)"),
+    ("save", QKeySequence.StandardKey.Save, "Save the experiment (JSON)"),
+    ("export_png", "Ctrl+E", "Export the loss curves as PNG"),
+    ("export_csv", "Ctrl+Shift+E", "Export the loss curves as CSV"),
+    ("dark", "Ctrl+D", "Dark theme on or off"),
+    ("log_y", "Ctrl+L", "Loss axis: log or linear"),
+    ("views", QKeySequence.StandardKey.HelpContents, "How to read the views"),
+    ("quit", "Ctrl+Q", "Quit"),            # (the standard Quit key is empty on some platforms)
 )
+KEY_NAMES = {"Right": "→ (Right arrow)"}       # how the help names a key, where its own name is not enough
+
+
+def shortcut(action: str) -> QKeySequence | None:
+    """The key of the action named ``action`` in SHORTCUTS, or None."""
+    for name, key, _ in SHORTCUTS:
+        if name == action:
+            return QKeySequence(key)
+    return None
+
+
+def key_text(key) -> str:
+    text = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
+    return KEY_NAMES.get(text, text)
 
 VIEWS = (
     ("Loss curves (Overlay, left)",
@@ -92,7 +110,7 @@ CHANGES = (
 
 
 def shortcuts_html() -> str:
-    rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+    rows = "".join(f"<tr><td><b>{key_text(k)}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for _, k, v in SHORTCUTS)
     return f"<h3>Keyboard shortcuts</h3><table>{rows}</table>"
 
 

@@ -8,13 +8,14 @@
 Threads and ownership (as gui.worker)::
 
     GUI thread                          worker thread (QThread + event loop)
-    JobRunner ── submitted(id, call) ─▶ _JobWorker: calls fn(*args, **kwargs)
+    JobRunner ── posted (id, call) ───▶ _JobWorker: calls fn(*args, **kwargs)
               ◀─ done(id, result) ───── (a generator function: one ``partial`` per
               ◀─ part(id, value) ──────  value it yields, and its return value last)
               ◀─ error(id, message) ───
 
-Every connection is queued and every worker signal goes to a slot of the runner, a
-QObject of the GUI thread, so the slots the views connect run in the GUI thread.  A new
+The thread, the request (a posted event) and its cancellation are gui.background's, as
+for the training.  Every worker signal goes, queued, to a slot of the runner, a QObject
+of the GUI thread, so the slots the views connect run in the GUI thread.  A new
 ``submit`` supersedes the job before it: the old one is cancelled (a generator stops at
 its next ``yield``; a plain function runs to its end) and its results are dropped, so a
 view only ever sees the answer to its latest question.  ``shutdown()`` — also run when
@@ -28,12 +29,13 @@ from __future__ import annotations
 
 import inspect
 import traceback
-import weakref
 from functools import partial
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from core.errors import ConfigError
+
+from .background import Background, Worker, start_thread, stop_thread  # noqa: F401 (start/stop: also here)
 
 
 def describe_error(e: BaseException) -> str:
@@ -44,19 +46,14 @@ def describe_error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-class _JobWorker(QObject):
+class _JobWorker(Worker):
     """Lives in the worker thread; runs one call at a time."""
 
     done = Signal(int, object)
     part = Signal(int, object)
     error = Signal(int, str)
 
-    def __init__(self):
-        super().__init__()
-        self.cancel_upto = 0           # written by the GUI thread: jobs with id <= it are dropped
-
-    @Slot(int, object)
-    def _on_runner_submitted(self, job: int, call) -> None:
+    def handle(self, job: int, call) -> None:
         if job <= self.cancel_upto:
             return
         fn, args, kwargs = call
@@ -84,36 +81,9 @@ class _JobWorker(QObject):
             self.done.emit(job, result)
 
 
-def start_thread(worker: QObject, name: str) -> QThread:
-    """Move ``worker`` to a new, started thread called ``name``; the worker is deleted when
-    the thread ends.  The worker reads ``cancel_upto`` between pieces of work (see stop_thread)."""
-    thread = QThread()
-    thread.setObjectName(name)
-    worker.moveToThread(thread)
-    thread.finished.connect(worker.deleteLater)
-    thread.start()
-    return thread
-
-
-def stop_thread(thread: QThread, worker: QObject, *_) -> None:
-    """Cancel whatever the worker has queued, end its event loop and wait for it (safe when
-    either is already gone).  Every worker thread is stopped this way before its QThread is
-    dropped: never "QThread: Destroyed while thread is still running"."""
-    try:
-        worker.cancel_upto = 1 << 62
-    except RuntimeError:                                   # the worker is already gone
-        pass
-    try:
-        thread.quit()
-        thread.wait()
-    except RuntimeError:
-        pass
-
-
 class JobRunner(QObject):
     """One background thread running the latest submitted call; results come back as signals."""
 
-    submitted = Signal(int, object)
     finished = Signal(object)            # the result of the latest job
     partial = Signal(object)             # a value the latest job (a generator) yielded
     failed = Signal(str)                 # why the latest job failed, as a sentence
@@ -121,13 +91,11 @@ class JobRunner(QObject):
 
     def __init__(self, parent=None, name: str = "lrlab-job"):
         super().__init__(parent)
-        self._worker = _JobWorker()
-        self._thread = start_thread(self._worker, name)
-        self.submitted.connect(self._worker._on_runner_submitted, Qt.QueuedConnection)
+        self._background = Background(self, _JobWorker(), name)
+        self._worker, self._thread = self._background.worker, self._background.thread
         self._worker.done.connect(self._on_worker_done, Qt.QueuedConnection)
         self._worker.part.connect(self._on_worker_part, Qt.QueuedConnection)
         self._worker.error.connect(self._on_worker_error, Qt.QueuedConnection)
-        self._finalizer = weakref.finalize(self, stop_thread, self._thread, self._worker)
         self.destroyed.connect(partial(stop_thread, self._thread, self._worker))
         self._latest = 0
         self._busy = False
@@ -141,15 +109,15 @@ class JobRunner(QObject):
         """Run ``fn(*args, **kwargs)`` in the worker thread, superseding any earlier job."""
         if self._closed:
             return 0
-        self._worker.cancel_upto = self._latest
+        self._background.cancel(self._latest)
         self._latest += 1
         self._set_busy(True)
-        self.submitted.emit(self._latest, (fn, args, kwargs))
+        self._background.post(self._latest, (fn, args, kwargs))
         return self._latest
 
     def cancel(self) -> None:
         """Drop the current job (a generator stops at its next yield)."""
-        self._worker.cancel_upto = self._latest
+        self._background.cancel(self._latest)
         self._set_busy(False)
 
     def shutdown(self) -> None:
@@ -158,7 +126,7 @@ class JobRunner(QObject):
             return
         self._closed = True
         self._set_busy(False)
-        self._finalizer()
+        self._background.stop()
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:

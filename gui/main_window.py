@@ -12,43 +12,31 @@ from __future__ import annotations
 
 import json
 import os
-import time
-
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel,
-                               QMainWindow, QMessageBox, QScrollArea, QSplitter, QStyle, QTabWidget,
-                               QToolBar)
 
 from dataclasses import replace
 
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QStyle,
+                               QTabWidget, QToolBar)
+
 from core.errors import ConfigError
 from core.experiment import PRESETS, Experiment, preset
-from core.explain import explain
-from core.network import unpack
-from core.report import write_atomic, write_csv
 
 from . import style
-from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel, speed_text
+from .actions import MENUS, NEEDS_PLOTS, TOOLBAR, action, build_actions
+from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel
+from .files import FileCommands
+from .frames import FrameScheduler
 from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
 from .runs import MAX_RUNS
-from .worker import FINISHED, FULL_SPEED, RUNNING, TrainingController
+from .views import RunColumns, Snapshot, StatusView
+from .worker import FINISHED, RUNNING, TrainingController
 
 TITLE = "LR Lab"
 DEFAULT_SIZE = (1600, 1000)
 DEFAULT_PRESET = "exercise4"
 SETTINGS_ENV = "LRLAB_SETTINGS"             # an .ini path: tests keep the user's settings clean
-# While training, the loss curves are drawn at every frame; the other views less often, at
-# staggered times (so that their costs do not land on the same frame).  At full speed the
-# fits are hundreds of steps apart anyway; at a paced speed they are drawn at every frame
-# (with the trail of the last steps).
-PARAMS_EVERY = 0.4                          # s between parameter-table refreshes while training
-FITS_EVERY = 0.4                            # s between fit-plot refreshes at full speed
-STATUS_EVERY = 0.1                          # s between step-counter refreshes while training
-OUTCOMES_EVERY = 0.25                       # s between refreshes of the outcomes in the run list at full speed
-PANELS_PER_FRAME = 4                        # side by side at full speed: this many panels' curves per frame, in turn
-DEFAULT_EXPORT_WIDTH = 1600
 CONTROLS_WIDTH = 380
 
 
@@ -58,21 +46,6 @@ def make_settings() -> QSettings:
     if path:
         return QSettings(path, QSettings.IniFormat)
     return QSettings("LRLab", "LRLab")
-
-
-def dark_palette() -> QPalette:
-    p = QPalette()
-    base, window, text = QColor(style.DARK["background"]), QColor("#2B2B2B"), QColor(style.DARK["foreground"])
-    for role, color in ((QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
-                        (QPalette.AlternateBase, window), (QPalette.Text, text), (QPalette.Button, window),
-                        (QPalette.ButtonText, text), (QPalette.ToolTipBase, window),
-                        (QPalette.ToolTipText, text), (QPalette.Highlight, QColor("#3A6EA5")),
-                        (QPalette.HighlightedText, QColor("#FFFFFF")), (QPalette.PlaceholderText, QColor("#909090"))):
-        p.setColor(role, color)
-    p.setColor(QPalette.Disabled, QPalette.Text, QColor("#808080"))
-    p.setColor(QPalette.Disabled, QPalette.WindowText, QColor("#808080"))
-    p.setColor(QPalette.Disabled, QPalette.ButtonText, QColor("#808080"))
-    return p
 
 
 class _OnFirstPaint(QObject):
@@ -107,15 +80,10 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else make_settings()
         self.remember = remember
         self.last_error = ""
-        self._selected = 0
-        self._params_shown_at = 0.0
-        self._fits_shown_at = 0.0
-        self._status_shown_at = 0.0
-        self._outcomes_at = 0.0
         self._help = None
         self.error_box = None
-        self._multiples_stale = True
-        self._outcomes_shown = None
+        self.frames = FrameScheduler()          # what each frame refreshes (gui.frames)
+        self._views = {}                        # tab widget -> its view (gui.views)
         self.setWindowTitle(TITLE)
         self.setWindowIcon(icon())
         font = self.font()
@@ -133,7 +101,6 @@ class MainWindow(QMainWindow):
     def _build(self, experiment, defer_plots: bool) -> None:
         self._build_controls()
         self._build_actions()
-        self._build_menus()
         self._build_status()
         self._connect()
         remember = self.remember
@@ -190,132 +157,58 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.LeftDockWidgetArea, self.controls_dock)
 
     def _build_views(self) -> None:
-        from .analysis_views import AnalysisTabs                            # pyqtgraph: see defer_plots
-        from .plots import FitPlot, LossPlot, ParamPanel, SmallMultiples
-        self.loss_plot = LossPlot()
-        self.loss_plot.set_title("Loss curves")
-        self.fit_plot = FitPlot()
-        self.fit_plot.set_title("Fitted function")
-        self.params = ParamPanel()
-        self.side = QSplitter(Qt.Vertical)             # the fit above the chosen run's parameters
-        self.side.addWidget(self.fit_plot)
-        self.side.addWidget(self.params)
-        self.side.setStretchFactor(0, 3)
-        self.side.setStretchFactor(1, 2)
-        self.overlay = QSplitter(Qt.Horizontal)
-        self.overlay.addWidget(self.loss_plot)
-        self.overlay.addWidget(self.side)
-        self.overlay.setStretchFactor(0, 5)
-        self.overlay.setStretchFactor(1, 4)
-        for splitter in (self.side, self.overlay):
-            splitter.setChildrenCollapsible(False)
-        self.overlay.setSizes([640, 580])
-        self.side.setSizes([520, 380])
-        self.multiples = SmallMultiples()
+        from .views import OverlayView, SideBySideView, WhyView              # pyqtgraph: see defer_plots
+        self.overlay_view, self.side_view, self.why_view = OverlayView(), SideBySideView(), WhyView()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.overlay, "Overlay")
-        self.tabs.addTab(self.multiples, "Side by side")
-        self.analysis = AnalysisTabs()
-        scroll = QScrollArea()                 # its views are wide: they must not set the window's minimum
-        scroll.setWidget(self.analysis)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        self.tabs.addTab(scroll, "Why it diverges")
-        self._why_tab = scroll
-        self.tabs.setTabToolTip(2, "Curvature: the sharpness of every run against 2/η, the stability "
-                                   "forecast, the range test, the loss landscape and the phase diagram.")
+        for view, text, tip in (
+                (self.overlay_view, "Overlay", "Every run's loss curve in one plot, beside the data, every run's "
+                                               "fit and the chosen run's parameters."),
+                (self.side_view, "Side by side", "One panel per learning rate: its loss curve and its fit."),
+                (self.why_view, "Why it diverges", "Curvature: the sharpness of every run against 2/η, the "
+                                                   "stability forecast, the range test, the loss landscape and "
+                                                   "the phase diagram.")):
+            self.tabs.setTabToolTip(self.tabs.addTab(view.widget, text), tip)
+            self._views[view.widget] = view
+        # the views' widgets, by the names tests and exports use
+        o = self.overlay_view
+        self.loss_plot, self.fit_plot, self.params, self.overlay, self.side = (o.loss_plot, o.fit_plot, o.params,
+                                                                               o.widget, o.side)
+        self.multiples, self.analysis, self._why_tab = self.side_view.multiples, self.why_view.analysis, \
+            self.why_view.widget
         self.analysis.add_rate.connect(self._on_analysis_add_rate)
         self.analysis.add_run.connect(self._on_analysis_add_run)
         self.analysis.critical_lr_changed.connect(self.controls.runs.set_critical_lr)
-        self.tabs.setTabToolTip(0, "Every run's loss curve in one plot, beside the data, every run's fit and "
-                                   "the chosen run's parameters.")
-        self.tabs.setTabToolTip(1, "One panel per learning rate: its loss curve and its fit.")
         self.setCentralWidget(self.tabs)
 
-    def _action(self, text, slot, shortcut=None, tip="", checkable=False, icon_=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        if icon_ is not None:
-            a.setIcon(self.style().standardIcon(icon_))
-        a.setCheckable(checkable)
-        (a.toggled if checkable else a.triggered).connect(slot)
-        self.addAction(a)                      # shortcuts work with the menus closed
-        return a
-
     def _build_actions(self) -> None:
-        A = self._action
-        self.start_action = A("Start", self._on_start_action_triggered, Qt.Key_Space,
-                              "Start or pause training (Space).", icon_=QStyle.SP_MediaPlay)
-        self.step_action = A("Step", self._on_step_action_triggered, Qt.Key_Right,
-                             "Take exactly one gradient-descent step (Right arrow).",
-                             icon_=QStyle.SP_MediaSkipForward)
-        self.reset_action = A("Reset", self._on_reset_action_triggered, Qt.Key_R,
-                              "Go back to step 0 of this experiment, paused (R).", icon_=QStyle.SP_BrowserReload)
-        self.open_action = A("Open experiment…", self._on_open_action_triggered, QKeySequence.Open,
-                             "Open an experiment saved as JSON (the command line's --config format).")
-        self.save_action = A("Save experiment…", self._on_save_action_triggered, QKeySequence.Save,
-                             "Save this experiment as JSON (the command line's --config format).")
-        self.export_png_action = A("Export loss curves PNG…", self._on_export_png_action_triggered, "Ctrl+E",
-                                   "Save the loss plot, legend included, as a PNG at a width you choose.")
-        self.export_csv_action = A("Export loss curves CSV…", self._on_export_csv_action_triggered,
-                                   "Ctrl+Shift+E", "Save every run's loss after every step as CSV, "
-                                   "like `main.py train --csv`.")
-        self.export_fit_action = A("Export fit PNG…", self._on_export_fit_action_triggered, None,
-                                   "Save the fitted-function plot as a PNG at a width you choose.")
-        self.quit_action = A("Quit", self.close, QKeySequence.Quit, "Close LR Lab.")
-        self.dark_action = A("Dark theme", self._on_dark_action_toggled, "Ctrl+D",
-                             "Switch between the light (projector) and the dark theme.", checkable=True)
-        self.log_y_action = A("Log loss axis", self._on_log_y_action_toggled, "Ctrl+L",
-                              "Show the loss on a logarithmic (checked) or linear axis.", checkable=True)
-        self.log_x_action = A("Log step axis", self._on_log_x_action_toggled, None,
-                              "Show the steps on a logarithmic (checked) or linear axis.", checkable=True)
-        self.shortcuts_action = A("Keyboard shortcuts", self._on_shortcuts_action_triggered, None,
-                                  "List the keyboard shortcuts.")
-        self.views_action = A("How to read the views", self._on_views_action_triggered, QKeySequence.HelpContents,
-                              "What each view shows, and what slow, oscillating and diverging runs look like.")
-
+        self.files = FileCommands(self)
+        build_actions(self)
         bar = QToolBar("Run")
         bar.setObjectName("run")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        for a in (self.start_action, self.step_action, self.reset_action):
-            bar.addAction(a)
+        for name in TOOLBAR:
+            bar.addAction(action(self, name))
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
         # what needs the plots or an experiment (enabled once the plots are built: see defer_plots)
-        self._needs_plots = [self.open_action, self.save_action, self.export_png_action, self.export_csv_action,
-                             self.export_fit_action, self.dark_action, self.log_y_action, self.log_x_action]
-
-    def _build_menus(self) -> None:
-        m = self.menuBar().addMenu("&File")
-        for a in (self.open_action, self.save_action, None, self.export_png_action, self.export_csv_action,
-                  self.export_fit_action, None, self.quit_action):
-            m.addSeparator() if a is None else m.addAction(a)
-        m = self.menuBar().addMenu("&Run")
-        for a in (self.start_action, self.step_action, self.reset_action):
-            m.addAction(a)
-        m = self.menuBar().addMenu("&View")
-        for a in (self.dark_action, None, self.log_y_action, self.log_x_action, None):
-            m.addSeparator() if a is None else m.addAction(a)
-        m.addAction(self.controls_dock.toggleViewAction())
-        m = self.menuBar().addMenu("&Help")
-        m.addAction(self.shortcuts_action)
-        m.addAction(self.views_action)
+        self._needs_plots = [action(self, name) for name in NEEDS_PLOTS]
+        for title, names in MENUS:
+            m = self.menuBar().addMenu(title)
+            for name in names:
+                m.addSeparator() if name is None else m.addAction(action(self, name))
+            if title == "&View":
+                m.addAction(self.controls_dock.toggleViewAction())
+        # the file commands, by the names tests use
+        self.open_experiment, self.save_experiment = self.files.open_experiment, self.files.save_experiment
+        self.export_loss_png, self.export_fit_png = self.files.export_loss_png, self.files.export_fit_png
+        self.export_csv = self.files.export_csv
 
     def _build_status(self) -> None:
-        self.step_label = QLabel()
-        self.rate_label = QLabel()
-        self.state_label = QLabel()
-        for w in (self.step_label, self.rate_label, self.state_label):
-            w.setContentsMargins(8, 0, 8, 0)
-            self.statusBar().addPermanentWidget(w)
-        self.step_label.setToolTip("Updates done so far, out of the step budget.")
-        self.rate_label.setToolTip("Training speed over the last second, in steps per second (each step "
-                                   "updates every run).")
+        self.status = StatusView(self.statusBar())
+        self.step_label, self.rate_label, self.state_label = (self.status.step_label, self.status.rate_label,
+                                                              self.status.state_label)
+        self.run_columns = RunColumns(self.controls.runs)
 
     def _connect(self) -> None:
         c = self.controller
@@ -385,155 +278,20 @@ class MainWindow(QMainWindow):
         box.open()
         self.error_box = box
 
-    def export_loss_png(self, path, width: int | None = None) -> bool:
-        self._draw_overlay(fits=False)
-        return self._export_png(self.loss_plot, path, width, "Export loss curves PNG")
-
-    def export_fit_png(self, path, width: int | None = None) -> bool:
-        if self.controller.progress is not None:
-            self._draw_fits()
-        return self._export_png(self.fit_plot, path, width, "Export fit PNG")
-
-    def _export_png(self, view, path, width, flag: str) -> bool:
-        from .render import export_png
-        return self._guard(path, export_png, view, path, width, flag=flag)
-
-    def export_csv(self, path) -> bool:
-        return self._guard(path, write_csv, path, self.controller.learning_rates, self.controller.losses(),
-                           flag="Export loss curves CSV")
-
-    def save_experiment(self, path) -> bool:
-        exp = self.controller.experiment
-        return self._guard(path, write_atomic, path, lambda fh: fh.write(exp.to_json()), "Save experiment")
-
-    def open_experiment(self, path) -> bool:
-        try:
-            exp = Experiment.load(path)
-        except ConfigError as e:
-            self.show_error("The experiment could not be opened", str(e))
-            return False
-        ok = self.load_experiment(exp)
-        if ok:
-            self.statusBar().showMessage(f"Opened {path}", 5000)
-        return ok
-
-    def _guard(self, path, fn, *args, **kwargs) -> bool:
-        """Write a file with ``fn``; a ConfigError (unwritable path...) becomes a message."""
-        try:
-            fn(*args, **kwargs)
-        except ConfigError as e:
-            self.show_error("The file could not be written", str(e))
-            return False
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
-
     # -- drawing ---------------------------------------------------------------------------
-    def draw(self) -> None:
-        """Push the controller's latest numbers into the visible views.
-
-        While training at full speed the loss curves (and the step counter) are drawn at
-        every frame, and at most one other view is refreshed per frame, each at its own rate
-        (see FITS_EVERY...), and none on a frame where the loss plot is redrawn from scratch
-        (a new axis range): a frame's work stays small and even.  Otherwise everything is."""
+    def draw(self, everything: bool = False) -> None:
+        """Refresh the views in sight with the controller's latest numbers: the tab in front, the
+        run list's live columns, the status bar; the scheduler (gui.frames) says what is due on
+        this frame.  ``everything``: all of them (the tab just came into sight)."""
         c = self.controller
         if c.progress is None or not self.plots_built:
             return
-        now = time.perf_counter()
-        full = c.running and c.speed == FULL_SPEED
-        overlay = self.tabs.currentWidget() is self.overlay
-        costly = overlay and self.loss_plot.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps,
-                                                        budget=c.steps)
-        outcomes = (c.outcomes, tuple(int(d) for d in c.diverged_steps))
-        if full:
-            due = [name for name, at, every in (("fits", self._fits_shown_at, FITS_EVERY),
-                                                 ("params", self._params_shown_at, PARAMS_EVERY),
-                                                 ("outcomes", self._outcomes_at, OUTCOMES_EVERY))
-                   if now - at >= every and (name != "outcomes" or outcomes != self._outcomes_shown)]
-            due = set(due[:1]) if not costly else set()
-        else:
-            due = {"fits", "outcomes"} | ({"params"} if not c.running or now - self._params_shown_at >= PARAMS_EVERY
-                                         else set())
-        if "fits" in due:
-            self._fits_shown_at = now
-        if overlay:
-            if "fits" in due:
-                self._draw_fits()
-        else:
-            x, y = c.fit_curves() if "fits" in due else (None, None)
-            self.multiples.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, x, y, budget=c.steps,
-                                       panels=PANELS_PER_FRAME if full else None)
-        if "outcomes" in due and outcomes != self._outcomes_shown:
-            self._outcomes_shown, self._outcomes_at = outcomes, now
-            self.controls.runs.set_outcomes(*outcomes)
-        if "outcomes" in due or not c.running:
-            self._draw_analysis()
-        if "params" in due:
-            self._params_shown_at = now
-            self._show_params()
-        if not c.running or now - self._status_shown_at >= STATUS_EVERY:
-            self._status_shown_at = now
-            self._show_status()
-
-    def _draw_overlay(self, fits: bool = True) -> None:
-        c = self.controller
-        if c.progress is None:
-            return
-        self.loss_plot.update_data(c.losses(), c.t, c.outcomes, c.diverged_steps, budget=c.steps)
-        if fits:
-            self._draw_fits()
-
-    def _draw_fits(self) -> None:
-        c = self.controller
-        x, y = c.fit_curves()
-        self.fit_plot.update_fits(x, y, c.progress.stopped, c.fit_trail())
-
-    def _draw_analysis(self) -> None:
-        c = self.controller
-        if c.progress is None:
-            return
-        self.analysis.on_progress(c.progress, c.learning_rates,
-                                  c.losses() if c.experiment.model_spec().exact_forecast else None)
-        dead = c.progress.dead_units
-        self.controls.runs.set_dead_units(dead, c.experiment.hidden if dead is not None else None)
-
-    def _show_params(self) -> None:
-        c = self.controller
-        if c.progress is None:
-            return
-        k = min(self._selected, c.progress.theta.shape[0] - 1)
-        lr, H, spec = c.learning_rates[k], c.experiment.hidden, c.experiment.model_spec()
-        theta = c.progress.theta[k]
-        self.params.show_run(lr, theta, c.progress.grad[k], c.progress.delta[k], H, spec.param_names)
-        if len(c.data) == 1 and spec.worked_example_chain_rule:
-            w1, b1, w2, b2 = unpack(theta, H)
-            self.params.show_chain_rule(explain(w1, b1, w2, b2, float(c.data.x[0]), float(c.data.y[0]),
-                                                lr, c.experiment.activation))
-        else:
-            self.params.show_chain_rule(None)
-
-    def _show_status(self) -> None:
-        c = self.controller
-        rate = c.steps_per_second()
-        for label, text in ((self.step_label, f"step {c.t:,} / {c.steps:,}"),
-                            (self.rate_label, f"{rate:,.0f} steps/s" if c.running else "—  steps/s"),
-                            (self.state_label, {RUNNING: "training", FINISHED: "finished"}.get(c.state, "paused")
-                             + f"  ·  speed: {speed_text(c.speed)}")):
-            if label.text() != text:
-                label.setText(text)
-
-    def _size_status(self) -> None:
-        """Status labels as wide as their widest text: a text that changes every frame must not
-        make the main window lay itself out again (~10 ms, and a repaint of every widget)."""
-        steps = self.controller.steps
-        widest = {self.step_label: [f"step {steps:,} / {steps:,}"],
-                  self.rate_label: ["99,999,999 steps/s"],
-                  self.state_label: [f"{state}  ·  speed: {speed_text(v)}" for state in ("training", "finished")
-                                     for v in SPEEDS]}
-        for label, texts in widest.items():
-            m = label.contentsMargins()
-            # a fixed width *and* height: then QLabel.setText does not ask for a new layout at all
-            label.setFixedSize(max(label.fontMetrics().horizontalAdvance(t) for t in texts) + m.left() + m.right()
-                               + 4, label.sizeHint().height())
+        snap = Snapshot.of(c)
+        view = self._views[self.tabs.currentWidget()]
+        frame = self.frames.begin(snap.running, snap.full, snap.outcome_key, view.parts + ("outcomes",), everything)
+        view.refresh(snap, frame)
+        self.run_columns.refresh(snap, frame)
+        self.status.refresh(snap, frame)
 
     # -- slots -----------------------------------------------------------------------------
     def _on_controller_frame(self) -> None:
@@ -541,43 +299,22 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_controller_reset_done(self) -> None:
-        c = self.controller
-        colors = style.run_colors(len(c.learning_rates))
-        for view in (self.loss_plot, self.fit_plot):
-            view.set_runs(c.learning_rates, colors)
-        self.fit_plot.set_points(c.data.x, c.data.y)
-        self._multiples_stale = True                  # rebuilt when shown: it is costly (K plots)
-        if self.tabs.currentWidget() is self.multiples:
-            self._rebuild_multiples()
-        self._outcomes_shown = None
-        self.analysis.set_experiment(c.experiment, c.data)
-        self.controls.runs.set_dead_units(None)
-        self._size_status()
-        self._selected = min(self._selected, len(colors) - 1)
-        single = len(c.data) == 1                       # the chain rule needs room
-        if single != getattr(self, "_single_point", None):
-            self._single_point = single
-            total = sum(self.side.sizes()) or 900
-            self.side.setSizes([int(total * (0.36 if single else 0.58)), int(total * (0.64 if single else 0.42))])
-
-    def _rebuild_multiples(self) -> None:
-        c = self.controller
-        self.multiples.set_runs(c.learning_rates, style.run_colors(len(c.learning_rates)))
-        self.multiples.set_points(c.data.x, c.data.y)
-        self._multiples_stale = False
+        snap = Snapshot.of(self.controller)
+        self.frames.forget_outcomes()
+        for view in (*self._views.values(), self.run_columns, self.status):
+            view.set_experiment(snap, visible=view is self._views.get(self.tabs.currentWidget()))
 
     @Slot(str)
     def _on_controller_state_changed(self, state: str) -> None:
         running = state == RUNNING
         if running:                   # the first frames draw the curves; the other views come after
-            now = time.perf_counter()
-            self._fits_shown_at, self._params_shown_at, self._outcomes_at = now, now - PARAMS_EVERY / 2, now
+            self.frames.training_started()
         self.start_action.setText("Pause" if running else "Start")
         self.start_action.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if running
                                                             else QStyle.SP_MediaPlay))
         self.start_action.setEnabled(state != FINISHED)
         self.step_action.setEnabled(state != FINISHED)
-        self._show_status()
+        self.status.show(Snapshot.of(self.controller))
 
     @Slot(str)
     def _on_controls_preset_chosen(self, name: str) -> None:
@@ -594,20 +331,21 @@ class MainWindow(QMainWindow):
         self.controller.set_speed(speed)
         if self.remember:
             self.settings.setValue("speed", speed)
-        self._show_status()
+        self.status.show(Snapshot.of(self.controller))
 
     @Slot(int)
     def _on_runs_selection_changed(self, k: int) -> None:
-        self._selected = k
-        self._show_params()
+        if self.plots_built:
+            self.overlay_view.select(k, Snapshot.of(self.controller) if self.controller.progress is not None
+                                     else None)
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:
-        if self.tabs.currentWidget() is self.multiples and self._multiples_stale:
-            self._rebuild_multiples()
+        if self.controller.progress is not None:
+            self._views[self.tabs.currentWidget()].shown(Snapshot.of(self.controller))
         # λ_max is measured while the tab that shows it is open (training only notes θ otherwise)
         self.controller.want_sharpness(self.tabs.currentWidget() is self._why_tab)
-        self.draw()
+        self.draw(everything=True)
 
     @Slot()
     def _on_start_action_triggered(self) -> None:
@@ -624,9 +362,9 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_dark_action_toggled(self, dark: bool) -> None:
         style.set_theme(dark)
-        for view in (self.loss_plot, self.fit_plot, self.multiples, self.params, self.analysis):
+        for view in self._views.values():
             view.set_dark(dark)
-        self.setPalette(dark_palette() if dark else QApplication.style().standardPalette())
+        self.setPalette(style.dark_palette() if dark else QApplication.style().standardPalette())
         self.controls.runs.set_dark(dark)
         if self.remember:
             self.settings.setValue("dark", dark)
@@ -642,49 +380,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_log_x(on)
         if self.remember:
             self.settings.setValue("log_x", on)
-
-    def _save_path(self, title: str, name: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
-        return path
-
-    def _width(self, title: str) -> int | None:
-        width, ok = QInputDialog.getInt(self, title, "Width of the image in pixels:", DEFAULT_EXPORT_WIDTH,
-                                        200, 20000, 100)
-        return width if ok else None
-
-    @Slot()
-    def _on_open_action_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "", "LR Lab experiments (*.json);;"
-                                              "All files (*)")
-        if path:
-            self.open_experiment(path)
-
-    @Slot()
-    def _on_save_action_triggered(self) -> None:
-        path = self._save_path("Save experiment", "experiment.json", "LR Lab experiments (*.json)")
-        if path:
-            self.save_experiment(path)
-
-    def _ask_png(self, title: str, name: str, export) -> None:
-        """Ask for a PNG path and its width, then ``export(path, width)``."""
-        path = self._save_path(title, name, "PNG images (*.png)")
-        width = self._width(title) if path else None
-        if path and width:
-            export(path, width)
-
-    @Slot()
-    def _on_export_png_action_triggered(self) -> None:
-        self._ask_png("Export loss curves PNG", "loss-curves.png", self.export_loss_png)
-
-    @Slot()
-    def _on_export_fit_action_triggered(self) -> None:
-        self._ask_png("Export fit PNG", "fit.png", self.export_fit_png)
-
-    @Slot()
-    def _on_export_csv_action_triggered(self) -> None:
-        path = self._save_path("Export loss curves CSV", "losses.csv", "CSV files (*.csv)")
-        if path:
-            self.export_csv(path)
 
     @Slot()
     def _on_shortcuts_action_triggered(self) -> None:

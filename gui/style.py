@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from PySide6 import QtGui          # PySide6 before pyqtgraph: pyqtgraph binds to it
 
-from core import outcomes as oc
+from core import curvature as cv, outcomes as oc
 
 # Okabe & Ito (2008), colour-blind safe; black is left out so every colour reads on
 # both a white and a dark background, and the weakest on white (yellow) comes last.
@@ -23,6 +23,8 @@ LIGHT = {"background": "#FFFFFF", "foreground": "#202020", "grid": 60, "panel": 
 DARK = {"background": "#1E1E1E", "foreground": "#E6E6E6", "grid": 80, "panel": (30, 30, 30, 215)}
 
 CLIFF_COLOR = "#C0392B"                # η* = 2/λ_max, where the steepest direction starts to grow
+ETA_ONE_COLOR = "#7F7F7F"              # the η = 1 mark: no rate above it converges (reads on both themes)
+UNKNOWN_COLOR = "#808080"              # an outcome or regime with no colour of its own
 ERROR_STYLE = f"color: {CLIFF_COLOR};"   # a rejected value's message
 FIELD_ERROR_STYLE = f"QLineEdit {{ border: 2px solid {CLIFF_COLOR}; }}"   # the field holding it
 
@@ -43,12 +45,19 @@ OUTCOME_STYLE = {
     oc.SLOW: OutcomeStyle("slow", "…", "#B07A00"),
     oc.OSCILLATING: OutcomeStyle("oscillating", "∿", "#CC79A7"),
     oc.DIVERGED: OutcomeStyle("diverged", "✗", "#D55E00"),
-    oc.NOT_STARTED: OutcomeStyle("not started", "·", "#808080"),
+    oc.NOT_STARTED: OutcomeStyle("not started", "·", UNKNOWN_COLOR),
+}
+
+# The curvature forecast's regimes (core.curvature), in the colours of the outcomes they foretell.
+REGIME_STYLE = {
+    cv.MONOTONE: OutcomeStyle("monotone", "↘", OUTCOME_STYLE[oc.CONVERGING].color),
+    cv.OSCILLATING: OutcomeStyle("oscillating", "∿", OUTCOME_STYLE[oc.OSCILLATING].color),
+    cv.UNSTABLE: OutcomeStyle("unstable", "↗", OUTCOME_STYLE[oc.DIVERGED].color),
 }
 
 
 def outcome_style(outcome: str) -> OutcomeStyle:
-    return OUTCOME_STYLE.get(outcome, OutcomeStyle(str(outcome), "?", "#808080"))
+    return OUTCOME_STYLE.get(outcome, OutcomeStyle(str(outcome), "?", UNKNOWN_COLOR))
 
 
 def outcome_text(outcome: str) -> str:
@@ -68,6 +77,21 @@ def run_colors(n: int) -> list[str]:
 
 def palette(dark: bool) -> dict:
     return DARK if dark else LIGHT
+
+
+def dark_palette() -> QtGui.QPalette:
+    """The Qt palette of the dark theme (the widgets around the plots)."""
+    P, C = QtGui.QPalette, QtGui.QColor
+    p = P()
+    base, window, text = C(DARK["background"]), C("#2B2B2B"), C(DARK["foreground"])
+    for role, color in ((P.Window, window), (P.WindowText, text), (P.Base, base), (P.AlternateBase, window),
+                        (P.Text, text), (P.Button, window), (P.ButtonText, text), (P.ToolTipBase, window),
+                        (P.ToolTipText, text), (P.Highlight, C("#3A6EA5")), (P.HighlightedText, C("#FFFFFF")),
+                        (P.PlaceholderText, C("#909090"))):
+        p.setColor(role, color)
+    for role in (P.Text, P.WindowText, P.ButtonText):
+        p.setColor(P.Disabled, role, C("#808080"))
+    return p
 
 
 def font(points: int, bold: bool = False) -> QtGui.QFont:

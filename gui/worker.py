@@ -5,10 +5,12 @@ Threads and ownership::
 
     GUI thread                                   worker thread (QThread + event loop)
     TrainingController ── trainer_sent ───────▶  TrainWorker   (owns the Trainer)
-                       ── _StepRequest ───────▶  steps it, then publishes in ``latest``
+                       ── request (posted) ───▶  steps it, then publishes in ``latest``
                           (a posted event)       a core.engine.Progress (plain arrays),
-                       ◀─ latest, taken at       and at a paced speed the parameters
-                          each timer tick        before the last few steps (the fit trail)
+                       ◀─ latest, fits, taken    and in ``fits`` the fitted functions when
+                          at each timer tick     the request asked (core's predictions; at
+                                                 a paced speed with the trail of the last
+                                                 few steps)
 
 Nothing the worker does runs in the GUI thread, and nothing of the GUI runs in the
 worker: the worker only trains and publishes.  Nothing sleeps: a paced speed is a
@@ -58,8 +60,9 @@ written by the GUI thread and read by the worker, ``cancel_upto``, an int read b
 slices, which lets the worker abandon queued work at once, and ``sharpness_wanted``,
 read when it reports, which says whether the report carries the sharpness history
 (measured only while the tab that shows it is open).  Written by the worker and read by
-the GUI thread: ``latest``, the last report (a new tuple each time), and the loss
-record, a (K, steps + 1) array made by the controller for each experiment and sent with
+the GUI thread: ``latest``, the last report (a new tuple each time), ``fits``, the last
+fitted functions (a new tuple each time: a report that carries them may be followed by
+others before the GUI thread's tick, so they are kept apart), and the loss record, a (K, steps + 1) array made by the controller for each experiment and sent with
 its trainer.  The worker writes each batch's losses into the record before it publishes
 the report that includes them; the GUI thread reads steps 0 … t of the last report it
 took, which are final (a step's loss is written once).  So no batch is copied in the
@@ -68,13 +71,13 @@ GUI thread.
 from __future__ import annotations
 
 import time
-import weakref
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from .jobs import start_thread, stop_thread
+from . import frames
+from .background import Background, Worker
 
 FULL_SPEED = 0                 # speed value: as fast as the machine goes
 FRAME_MS = 33                  # ~30 repaints a second at most
@@ -85,6 +88,7 @@ SLICE_SECONDS = 0.030          # work between two looks at the cancel mark: a Tr
 IN_FLIGHT_FULL = 3             # full-speed requests kept queued at the worker (replenished at each tick,
                                # so a late tick, after a costly frame, does not leave it idle)
 FIT_POINTS = 120               # x values the fitted functions are drawn at (~4 px apart)
+FITS_EVERY = frames.FITS_EVERY # at full speed, a request asks for the fits this often (as often as shown)
 GUI_SHARE = 0.2                # frames are spaced so that the GUI thread uses at most this share of a CPU
 MIN_FPS = 4                    # but never fewer frames than this a second
 REST = 1.5                     # after a frame that cost c, no frame for REST·c
@@ -93,18 +97,6 @@ SHARPNESS_POINTS = 250         # λ_max measurements per budget (the "Why it div
 TRAIL = 6                      # at a paced speed, fits of this many previous steps are kept (the trail)
 
 PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
-
-_STEP_REQUEST = QEvent.Type(QEvent.registerEventType())
-
-
-class _StepRequest(QEvent):
-    """A request to the worker, posted as an event (``QCoreApplication.postEvent`` keeps the GIL;
-    ``Signal.emit`` releases it: see the module doc)."""
-
-    def __init__(self, *args):
-        super().__init__(_STEP_REQUEST)
-        self.args = args
-
 
 class PySignal:
     """``connect`` / ``disconnect`` / ``emit`` for callbacks of the GUI thread, in plain Python:
@@ -125,44 +117,49 @@ class PySignal:
             slot(*args)
 
 
-class TrainWorker(QObject):
-    """Lives in the worker thread; steps the Trainer it was last sent, on each posted
-    ``_StepRequest``, and publishes the report in ``latest``."""
+class TrainWorker(Worker):
+    """Lives in the worker thread; steps the Trainer it was last sent, on each posted request
+    (gui.background), and publishes the report in ``latest``."""
 
     def __init__(self):
         super().__init__()
         self._trainer = None
         self._record = None                    # the controller's loss record (see module doc)
+        self._spec, self._grid = None, None    # the model and the x values of the fitted functions
+        self._trail = deque(maxlen=TRAIL)      # (K, G) fits before each of the last steps, oldest first
         self._generation = -1
         self._rate = 0.0                       # steps per second, measured (sizes the slices)
-        self.cancel_upto = 0                   # written by the GUI thread (see module doc)
         self.sharpness_wanted = True           # also: reports carry the sharpness history
         # Written by the worker, read by the GUI thread (see module doc): the last report,
-        # (request id, generation, Progress | None, (m, K, P) θ before each of the last m steps | None).
+        # (request id, generation, Progress | None); and the last fits (see fit_report).
         self.latest = None
+        self.fits = None
 
-    def event(self, event) -> bool:
-        if event.type() == _STEP_REQUEST:
-            self._on_controller_step_requested(*event.args)
-            return True
-        return super().event(event)
-
-    @Slot(int, object, object)
-    def _on_controller_trainer_sent(self, generation: int, trainer, record) -> None:
+    @Slot(int, object, object, object)
+    def _on_controller_trainer_sent(self, generation: int, trainer, record, fit_on) -> None:
         self._trainer, self._record, self._generation, self._rate = trainer, record, generation, 0.0
+        self._spec, self._grid = fit_on
+        self._trail.clear()
 
-    def _on_controller_step_requested(self, request: int, generation: int, n: int, keep: int) -> None:
-        """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report, with the
-        parameters before each of the last ``keep`` steps."""
+    def handle(self, request: int, generation: int, n: int, keep: int, fits: bool) -> None:
+        """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report; with the fits
+        if ``fits`` (or the budget is spent), and their trail over the last ``keep`` steps."""
         trainer = self._trainer
         if trainer is None or generation != self._generation:
-            self.latest = (request, generation, None, None)
+            self.latest = (request, generation, None)
             return
         start = trainer.t
         recent = self._train(trainer, request, n, keep)
+        if n < 0 or trainer.t - start > len(recent):   # the older fits are not of the steps just before
+            self._trail.clear()
+        if recent:                                     # each θ kept is predicted once
+            m, (K, P) = len(recent), recent[0].shape
+            self._trail.extend(self._spec.predict(np.array(recent).reshape(m * K, P), self._grid).reshape(m, K, -1))
         progress = trainer.progress(start, sharpness=self.sharpness_wanted)
         self._record[:, start:progress.t + 1] = progress.losses
-        self.latest = (request, generation, progress, np.array(recent) if recent else None)
+        if fits or trainer.done:
+            self.fits = fit_report(generation, progress, self._spec, self._grid, self._trail)
+        self.latest = (request, generation, progress)
 
     def _train(self, trainer, request: int, n: int, keep: int = 0) -> list:
         """Step in slices of about SLICE_SECONDS (the fewer ``Trainer.step`` calls the better:
@@ -192,6 +189,20 @@ class TrainWorker(QObject):
         return recent
 
 
+def fit_grid(x, points: int = FIT_POINTS) -> np.ndarray:
+    """The x values the fitted functions are drawn at: the data's range and 8 % on each side."""
+    lo, hi = float(np.min(x)), float(np.max(x))
+    pad = 0.08 * (hi - lo) if hi > lo else 1.0
+    return np.linspace(lo - pad, hi + pad, points)
+
+
+def fit_report(generation: int, progress, spec, grid, trail=()) -> tuple:
+    """(generation, t, grid (G,), every run's function over it (K, G), the ``trail`` of fits
+    before the last steps (m, K, G) newest first | None): core's predictions."""
+    return (generation, progress.t, grid, spec.predict(progress.theta, grid),
+            np.array(trail)[::-1] if len(trail) else None)
+
+
 class TrainingController(QObject):
     """GUI-thread side of the training: state, pacing, the losses so far, repaint ticks.
 
@@ -200,20 +211,19 @@ class TrainingController(QObject):
     ``idle`` is true (tests do, to compare the window with the engine).
     """
 
-    trainer_sent = Signal(int, object, object)
+    trainer_sent = Signal(int, object, object, object)
     reset_done = Signal()           # a new experiment at step 0: views rebuild their runs
     state_changed = Signal(str)     # PAUSED, RUNNING or FINISHED
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._worker = TrainWorker()
-        self._thread = start_thread(self._worker, "lrlab-training")
+        self._background = Background(self, TrainWorker(), "lrlab-training")
+        self._worker, self._thread = self._background.worker, self._background.thread
         self.trainer_sent.connect(self._worker._on_controller_trainer_sent, Qt.QueuedConnection)
         self.frame = PySignal()         # new numbers to draw; at most one per FRAME_MS
         self._report = None             # the worker's last report taken (see _take_report)
-        # If the controller is dropped without shutdown() (its window deleted unclosed),
-        # stop the thread before the QThread object goes: never "Destroyed while running".
-        self._finalizer = weakref.finalize(self, stop_thread, self._thread, self._worker)
+        # (If the controller is dropped without shutdown(), its window deleted unclosed, the
+        # thread is stopped before the QThread object goes: never "Destroyed while running".)
 
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.PreciseTimer)
@@ -235,9 +245,8 @@ class TrainingController(QObject):
         self._budget = 0.0                      # GUI CPU time the frames may still use (see the timer)
         self._budget_at = time.perf_counter()
         self._rate = deque(maxlen=64)           # (time, t) for steps per second
-        self._fit_cache = None
-        self._trail_cache = None
-        self._recent = deque(maxlen=TRAIL)      # θ before each of the last steps, oldest first
+        self._fits = None                       # the fit_report shown (the worker's, or step 0's)
+        self._fits_asked_at = 0.0               # when a full-speed request last asked for the fits
         self._closed = False
         self._state = None
 
@@ -301,36 +310,24 @@ class TrainingController(QObject):
         (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
 
-    def _grid(self, points: int) -> np.ndarray:
-        x = self.data.x
-        lo, hi = float(np.min(x)), float(np.max(x))
-        pad = 0.08 * (hi - lo) if hi > lo else 1.0
-        return np.linspace(lo - pad, hi + pad, points)
-
-    def fit_curves(self, points: int = FIT_POINTS):
-        """(x_grid (G,), y_grid (K, G)): every run's current function over the data's x range."""
-        if self.progress is None:
+    def fit_curves(self):
+        """(x_grid (G,), y_grid (K, G)): every run's function over the data's x range, as the
+        worker last computed it (core's predictions at step ``fits_t``: at full speed about
+        every FITS_EVERY, at a paced speed at every report, and always at the last step)."""
+        if self._fits is None:
             return np.zeros(0), np.zeros((0, 0))
-        key = (self._generation, self.t, points)
-        if self._fit_cache is None or self._fit_cache[0] != key:
-            grid = self._grid(points)
-            y = self.experiment.model_spec().predict(self.progress.theta, grid)
-            self._fit_cache = (key, grid, y)
-        return self._fit_cache[1], self._fit_cache[2]
+        return self._fits[2], self._fits[3]
 
-    def fit_trail(self, points: int = FIT_POINTS):
-        """(m, K, G): every run's function at the last m <= TRAIL steps before this one, newest
-        first (the grid of ``fit_curves``), or None.  Kept at paced speeds and single steps
-        only: at full speed frames are hundreds of steps apart and there is no trail."""
-        if self.progress is None or not self._recent:
-            return None
-        key = (self._generation, self.t, points, len(self._recent))
-        if self._trail_cache is None or self._trail_cache[0] != key:
-            thetas = np.array(self._recent)[::-1]                      # (m, K, P), newest first
-            m, K, P = thetas.shape
-            y = self.experiment.model_spec().predict(thetas.reshape(m * K, P), self._grid(points))
-            self._trail_cache = (key, y.reshape(m, K, -1))
-        return self._trail_cache[1]
+    @property
+    def fits_t(self) -> int:
+        """The step the fits are of (-1 before any)."""
+        return -1 if self._fits is None else self._fits[1]
+
+    def fit_trail(self):
+        """(m, K, G): every run's function at the last m <= TRAIL steps before the fits' step,
+        newest first (the grid of ``fit_curves``), or None.  Kept at paced speeds and single
+        steps only: at full speed frames are hundreds of steps apart and there is no trail."""
+        return None if self._fits is None else self._fits[4]
 
     # -- commands ------------------------------------------------------------------------
     def load(self, experiment, keep_running: bool | None = None) -> None:
@@ -351,10 +348,10 @@ class TrainingController(QObject):
         self.progress = trainer.progress(0)           # before the worker owns it
         self._losses = np.empty((trainer.runs, trainer.steps + 1))      # written by the worker (module doc)
         self._losses[:, :1] = self.progress.losses
-        self._fit_cache = self._trail_cache = None
-        self._recent.clear()
+        spec, grid = experiment.model_spec(), fit_grid(data.x)
+        self._fits = fit_report(self._generation, self.progress, spec, grid)    # (the worker's from now on)
         self._rate.clear()
-        self.trainer_sent.emit(self._generation, trainer, self._losses)
+        self.trainer_sent.emit(self._generation, trainer, self._losses, (spec, grid))
         self._running = False
         self._state = None                            # always announce the new state
         self.reset_done.emit()
@@ -386,6 +383,7 @@ class TrainingController(QObject):
             return
         self._running = False
         self._cancel_pending()
+        self._request(0)                              # the fits of the step it stops at
         self._emit_state()
 
     def toggle(self) -> None:
@@ -417,7 +415,7 @@ class TrainingController(QObject):
             return
         self._worker.sharpness_wanted = on
         if on and self.trainer is not None and not self._pending:
-            self._request(0)
+            self._request(0, fits=False)
 
     def shutdown(self) -> None:
         """Stop training and the thread, and wait for it (safe to call twice)."""
@@ -426,19 +424,22 @@ class TrainingController(QObject):
         self._closed = True
         self._running = False
         self._timer.stop()
-        self._finalizer()
+        self._background.stop()
 
     # -- internals -----------------------------------------------------------------------
-    def _request(self, n: int) -> None:
+    def _request(self, n: int, fits: bool = True) -> None:
+        """Ask for ``n`` steps (``n < 0``: a full-speed chunk), and the fits after them if ``fits``."""
         request = self._next_request
         self._next_request += 1
         self._pending.add(request)
-        QCoreApplication.postEvent(self._worker, _StepRequest(request, self._generation, n, 0 if n < 0 else TRAIL))
+        self._background.post(request, self._generation, n, 0 if n < 0 else TRAIL, fits)
+        if not self._timer.isActive():                   # (it takes the report)
+            self._timer.start()
         if not self._timer.isActive():                   # (it takes the report)
             self._timer.start()
 
     def _cancel_pending(self) -> None:
-        self._worker.cancel_upto = self._next_request - 1
+        self._background.cancel(self._next_request - 1)
 
     def _pump(self) -> None:
         """Queue the work the chosen speed asks for."""
@@ -446,7 +447,11 @@ class TrainingController(QObject):
             return
         if self._speed == FULL_SPEED:
             while len(self._pending) < IN_FLIGHT_FULL:
-                self._request(-1)
+                now = time.perf_counter()
+                fits = now - self._fits_asked_at >= FITS_EVERY
+                if fits:
+                    self._fits_asked_at = now
+                self._request(-1, fits)
             return
         now = time.perf_counter()
         cap = max(1.0, 2.0 * self._speed * FRAME_MS / 1000)
@@ -465,20 +470,18 @@ class TrainingController(QObject):
         if report is not None and report is not self._report:
             self._report = report
             self._apply_report(*report)
+        fits = self._worker.fits                  # (read after the report: as new as it, or newer)
+        if fits is not None and fits is not self._fits and fits[0] == self._generation and not self._closed:
+            self._fits = fits
+            self._dirty = True
 
-    def _apply_report(self, request: int, generation: int, progress, recent) -> None:
+    def _apply_report(self, request: int, generation: int, progress) -> None:
         self._pending = {r for r in self._pending if r > request}
         if generation != self._generation or progress is None or self._closed:
             return
         moved = progress.t != self.t
         news = moved or (progress.sharpness is not None and (self.progress is None or self.progress.sharpness is None))
         self.progress = progress
-        if recent is not None:
-            if progress.t - progress.start > len(recent):       # older thetas are not the steps just before
-                self._recent.clear()
-            self._recent.extend(recent)
-        elif moved:
-            self._recent.clear()
         if news:
             self._dirty = True
         if moved:

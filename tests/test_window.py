@@ -225,6 +225,38 @@ def test_sharpness_is_measured_while_its_tab_is_open_and_on_opening_it(qtbot, wi
     assert c.progress.sharpness is None
 
 
+def spy(monkeypatch, obj, name):
+    """Record the calls of obj.name (still calling it)."""
+    calls, real = [], getattr(obj, name)
+    monkeypatch.setattr(obj, name, lambda *a, **k: (calls.append(a), real(*a, **k))[1])
+    return calls
+
+
+def test_only_the_tab_in_front_is_refreshed(qtbot, window, monkeypatch):
+    """A frame refreshes the views in sight: the side-by-side panels not while "Why it diverges"
+    (or the overlay) is in front, the overlay's plots not while another tab is; a tab coming into
+    sight is brought up to date at once."""
+    window.show()
+    panels = spy(monkeypatch, window.multiples, "update_data")
+    losses = spy(monkeypatch, window.loss_plot, "update_data")
+    fits = spy(monkeypatch, window.fit_plot, "update_fits")
+    analysis = spy(monkeypatch, window.analysis, "on_progress")
+    window.tabs.setCurrentWidget(window._why_tab)
+    window.step_action.trigger()
+    idle(qtbot, window)
+    del panels[:], losses[:], fits[:], analysis[:]
+    window.draw()
+    assert analysis and not panels and not losses and not fits
+    window.tabs.setCurrentWidget(window.overlay)
+    del panels[:], losses[:], fits[:], analysis[:]
+    window.draw()
+    assert losses and fits and not panels and not analysis
+    window.tabs.setCurrentWidget(window.multiples)                  # in sight: refreshed at once, fits too
+    assert panels and panels[-1][4] is not None and not losses[1:]
+    x, y = window.controller.fit_curves()
+    np.testing.assert_array_equal(panels[-1][5], y)
+
+
 def test_tutorial_preset_shows_the_chain_rule_of_explain(qtbot, window):
     window.controls.preset_buttons["tutorial"].click()
     window.draw()
@@ -624,3 +656,20 @@ def test_closing_while_training_exits_cleanly(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", "")
     assert "lrlab-experiment" in (tmp_path / "subprocess-settings.ini").read_text()
+
+
+def test_the_keys_the_help_lists_are_the_actions_keys_and_back(qtbot, window):
+    """One table (gui.help.SHORTCUTS): each listed key is its action's, and each action with a
+    key is listed."""
+    from PySide6.QtGui import QKeySequence
+    from gui.actions import ACTIONS
+    from gui.help import SHORTCUTS, key_text, shortcuts_html
+    listed = {name: QKeySequence(key) for name, key, _ in SHORTCUTS}
+    for spec in ACTIONS:
+        a = getattr(window, f"{spec.name}_action")
+        if not a.shortcut().isEmpty():
+            assert listed[spec.name] == a.shortcut(), spec.name
+    for name, key in listed.items():
+        assert getattr(window, f"{name}_action").shortcut() == key
+        assert f"<b>{key_text(key)}</b>" in shortcuts_html()
+    assert window.start_action.shortcut() == QKeySequence(Qt.Key_Space)

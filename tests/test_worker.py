@@ -179,7 +179,8 @@ def test_fit_curves_are_core_predictions(qtbot, controller):
     controller.load(exp)
     controller.step()
     wait_idle(qtbot, controller)
-    x, y = controller.fit_curves(50)
+    x, y = controller.fit_curves()
+    assert controller.fits_t == 1
     assert x.min() < exp.make_data().x.min() and x.max() > exp.make_data().x.max()
     np.testing.assert_allclose(y, predict(headless(exp, 1).theta, x, exp.hidden, exp.activation))
 
@@ -239,3 +240,20 @@ def test_costly_frames_are_spaced_out(qtbot, controller):
     controller._on_timer_timeout()
     assert len(frames) == n + 1 and MIN_FPS >= 2
     controller.pause()
+
+
+def test_fits_come_from_the_worker_and_match_the_step_training_stopped_at(qtbot, controller):
+    from gui.worker import fit_grid
+    exp = replace(preset("exercise4"), steps=1_000_000)
+    controller.load(exp)
+    controller.set_speed(FULL_SPEED)
+    controller.start()
+    qtbot.waitUntil(lambda: controller.fits_t > 0, timeout=TIMEOUT)   # the worker's fits, while training
+    controller.pause()
+    wait_idle(qtbot, controller)
+    assert controller.fits_t == controller.t                          # pausing brings them to its step
+    x, y = controller.fit_curves()
+    np.testing.assert_array_equal(x, fit_grid(exp.make_data().x))
+    np.testing.assert_allclose(y, exp.model_spec().predict(controller.progress.theta, x))
+    # and the numbers are core's: the same steps taken headless give the same functions
+    np.testing.assert_allclose(y, exp.model_spec().predict(headless(exp, controller.t).theta, x))

@@ -3,8 +3,6 @@ error lines, a checked text field, the themed plot and image plot, and the base 
 views whose answer a background job computes."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, Signal, Slot
@@ -13,27 +11,15 @@ import pyqtgraph as pg
 from core.errors import ConfigError
 
 from .. import style
+from ..format import rounded, short, tick  # noqa: F401 (rounded, short: the views import them from here)
 from ..style import ERROR_STYLE, FIELD_ERROR_STYLE, no_si_prefix
 from ..jobs import JobRunner
-from ..plots import BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp
+from ..plots import LogAxis, ThemedPlot
 
 COLORMAP = "viridis"
 
 
 # -- small helpers ---------------------------------------------------------------------------------
-def short(v: float, digits: int = 3) -> str:
-    """A rate or loss in a few significant digits (0.503, 1.2e-05), '—' when not finite."""
-    v = float(v)
-    if not math.isfinite(v):
-        return "—"
-    return f"{v:.{digits}g}"
-
-
-def rounded(v: float, digits: int = 3) -> float:
-    """The number a button shows is the number it adds: ``v`` to ``digits`` significant digits."""
-    return float(f"{float(v):.{digits}g}")
-
-
 def _swatch(color: str, size: int = 14) -> QtGui.QIcon:
     pix = QtGui.QPixmap(size, size)
     pix.fill(QtGui.QColor(color))
@@ -96,43 +82,24 @@ class PlainLogAxis(LogAxis):
         out = []
         for v in values:
             x = 10.0 ** float(v) * scale
-            out.append(f"{x:.4g}" if 1e-4 <= abs(x) < 1e5 else f"{x:.0e}".replace("e-0", "e-").replace("e+0", "e"))
+            out.append(tick(x))
         return out
 
 
-class _Plot(PaintedInCpp, pg.PlotWidget):
-    """A PlotWidget with projector fonts, a light/dark theme, log axes labelled by decade
-    (data are given in view coordinates, log10 where the axis is logarithmic)."""
+class _Plot(ThemedPlot):
+    """The analysis views' plot: a ThemedPlot with log axes labelled in plain numbers (data are
+    given in view coordinates, log10 where the axis is logarithmic), no context menu, and
+    labels (``_text``) that follow the theme."""
 
     def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = "", legend: bool = True,
                  left_axis=None):
-        super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
-                         axisItems={"left": left_axis or PlainLogAxis("left"), "bottom": PlainLogAxis("bottom")})
-        self.dark = dark
         self._texts = []                       # (label from _text, its colour is fixed)
-        self.plotItem.setLabel("bottom", xlabel)
-        self.plotItem.setLabel("left", ylabel)
-        self.plotItem.setMenuEnabled(False)
-        self.style_axes()
-        self.legend = None
-        if legend:
-            self.legend = LegendStrip(self.plotItem, columns=3)
-            style.style_legend(self.legend, dark)
-
-    @property
-    def view_box(self) -> BoundedViewBox:
-        return self.plotItem.vb
-
-    def set_title(self, text: str) -> None:
-        style.set_title(self.plotItem, text, self.dark)
-
-    def style_axes(self) -> None:
-        style.style_axes(self.plotItem, self.dark, style.TICK_PT, style.LABEL_PT)       # (no SI prefix)
+        super().__init__(parent, dark, xlabel, ylabel, left_axis=left_axis or PlainLogAxis("left"),
+                         bottom_axis=PlainLogAxis("bottom"), legend_columns=3 if legend else None, menu=False)
 
     def set_dark(self, dark: bool) -> None:
         """Re-colour the axes, the legend and every label made by ``_text``."""
-        self.dark = bool(dark)
-        style.apply_theme(self, self.dark)
+        super().set_dark(dark)
         self._texts = [(item, fixed) for item, fixed in self._texts if item.scene() is not None]
         for item, fixed in self._texts:
             self._style_text(item, fixed)

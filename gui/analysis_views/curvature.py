@@ -7,7 +7,7 @@ from PySide6 import QtGui, QtWidgets
 from PySide6.QtCore import Qt, Slot
 import pyqtgraph as pg
 
-from core.curvature import MONOTONE, OSCILLATING, UNSTABLE, forecast as curvature_forecast
+from core.curvature import forecast as curvature_forecast
 from core.curvature import linear_loss_curves
 from core.models import ModelSpec
 from core.optim import GradientDescent
@@ -19,11 +19,7 @@ from .common import _Plot, _error_label, _label, _show_error, _swatch, short
 from ..style import CLIFF_COLOR
 from ..plots.items import _pen
 
-REGIME_STYLE = {
-    MONOTONE: ("↘", "monotone", "#009E73"),
-    OSCILLATING: ("∿", "oscillating", "#CC79A7"),
-    UNSTABLE: ("↗", "unstable", "#D55E00"),
-}
+REGIME_STYLE = {regime: (s.symbol, s.text, s.color) for regime, s in style.REGIME_STYLE.items()}
 REGIME_RULE = ("<b>monotone</b>: η·λ_max &lt; 1, the loss falls steadily along the steepest direction; "
                "<b>oscillating</b>: 1 to 2, the steepest direction flips sign every step but shrinks; "
                "<b>unstable</b>: &gt; 2, it grows every step.")
@@ -31,7 +27,7 @@ PREDICTED_MAX_STEPS = 20_000      # the predicted loss curve is drawn over at mo
 
 
 def regime_text(regime: str) -> str:
-    symbol, word, _ = REGIME_STYLE.get(regime, ("?", regime, "#808080"))
+    symbol, word, _ = REGIME_STYLE.get(regime, ("?", regime, style.UNKNOWN_COLOR))
     return f"{symbol} {word}"
 
 
@@ -308,11 +304,11 @@ class ForecastPanel(QtWidgets.QWidget):
         self.status.setText("")
         _show_error(self.error, "")
         lines = [
-            f"λ_max = <b>{f.sharpness:.5g}</b> &nbsp;&nbsp; λ_min = <b>{f.lambda_min:.5g}</b> "
+            f"λ_max = <b>{short(f.sharpness, 5)}</b> &nbsp;&nbsp; λ_min = <b>{short(f.lambda_min, 5)}</b> "
             f"&nbsp;(largest and smallest Hessian eigenvalue)",
-            f"critical rate <b>η* = 2/λ_max = <span style='color:{CLIFF_COLOR}'>{f.critical_lr:.5g}</span></b>"
+            f"critical rate <b>η* = 2/λ_max = <span style='color:{CLIFF_COLOR}'>{short(f.critical_lr, 5)}</span></b>"
             " — above it the steepest direction grows",
-            f"best constant rate <b>2/(λ_min + λ_max) = {f.best_lr:.5g}</b>"
+            f"best constant rate <b>2/(λ_min + λ_max) = {short(f.best_lr, 5)}</b>"
             + ("" if exact else " <small>(λ_min here: the smallest eigenvalue above 10⁻⁶·λ_max)</small>"),
             "hard bound <b>η &lt; 1</b>: the output bias has ∂²L/∂b² = 2, so λ_max ≥ 2 everywhere — "
             "no rate above 1 can converge",
@@ -330,9 +326,9 @@ class ForecastPanel(QtWidgets.QWidget):
         outcomes = [self.table.item(r, 3).text() if self.table.item(r, 3) else "" for r in range(self.table.rowCount())]
         self.table.setRowCount(len(f.lrs))
         for r, (lr, e, regime) in enumerate(zip(f.lrs, f.eta_lambda, f.regimes)):
-            _, _, color = REGIME_STYLE.get(regime, ("", "", "#808080"))
+            _, _, color = REGIME_STYLE.get(regime, ("", "", style.UNKNOWN_COLOR))
             items = [QtWidgets.QTableWidgetItem(_swatch(colors[r % len(colors)]), lr_label(lr)),
-                     QtWidgets.QTableWidgetItem(f"{e:.4g}"),
+                     QtWidgets.QTableWidgetItem(short(e, 4)),
                      QtWidgets.QTableWidgetItem(regime_text(regime)),
                      QtWidgets.QTableWidgetItem(outcomes[r] if r < len(outcomes) else "")]
             items[2].setForeground(QtGui.QBrush(QtGui.QColor(color)))

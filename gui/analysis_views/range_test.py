@@ -19,17 +19,11 @@ from .. import style
 from ..plots import log10_positive
 from .common import _Field, _JobView, _Plot, _label, rounded, short
 from ..style import CLIFF_COLOR
+from ..format import times
 from ..plots.items import _pen
 
-BOUND_COLOR = "#7F7F7F"           # η = 1: no rate above converges
 SUGGESTIONS = (("steepest", "steepest descent", "t"), ("minimum_tenth", "minimum / 10", "s"),
                ("valley", "valley", "d"))
-
-
-def times(v: float, ref: float) -> str:
-    """'3.1× η*' style ratio text."""
-    r = float(v) / float(ref)
-    return f"{r:.2g}×" if r < 10 else f"{r:.0f}×"
 
 
 class RangeTestPlot(_Plot):
@@ -52,8 +46,8 @@ class RangeTestPlot(_Plot):
                                             "position": 0.93, "color": CLIFF_COLOR, "anchors": [(1, 0), (1, 0)],
                                             "fill": pg.mkBrush(style.palette(dark)["panel"])})
         self.critical.label.setFont(style.font(style.LABEL_PT, bold=True))
-        self.bound = pg.InfiniteLine(angle=90, pen=_pen(BOUND_COLOR, 2, dotted=True), movable=False,
-                                     label="η = 1", labelOpts={"position": 0.06, "color": BOUND_COLOR,
+        self.bound = pg.InfiniteLine(angle=90, pen=_pen(style.ETA_ONE_COLOR, 2, dotted=True), movable=False,
+                                     label="η = 1", labelOpts={"position": 0.06, "color": style.ETA_ONE_COLOR,
                                                                "anchors": [(0, 1), (0, 1)]})
         self.bound.label.setFont(style.font(style.LABEL_PT - 1, bold=True))
         for line in (self.critical, self.bound):

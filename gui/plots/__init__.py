@@ -31,8 +31,8 @@ drawing), ``items`` (shared pyqtgraph pieces), ``loss`` (LossPlot), ``fit`` (Fit
 from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, log10_positive, loss_bounds,
                      nice_ceil, off_chart, quantize_bounds, segments)
 from .layer import CurveLayer, draw_segments
-from .items import (BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp, PixelLabel, cache_axes, cross_marker,
-                    set_view_bounds)
+from .items import (BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp, PixelLabel, ThemedPlot, cache_axes,
+                    cross_marker, set_view_bounds)
 from .loss import LossPlot
 from .fit import FitCurves, FitPlot, trail_alpha
 from .multiples import SmallMultiples
@@ -42,7 +42,7 @@ __all__ = [
     "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "log10_positive", "loss_bounds",
     "nice_ceil", "off_chart", "quantize_bounds", "segments",
     "CurveLayer", "draw_segments",
-    "BoundedViewBox", "LegendStrip", "LogAxis", "PaintedInCpp", "PixelLabel", "cache_axes", "cross_marker",
+    "BoundedViewBox", "LegendStrip", "LogAxis", "PaintedInCpp", "PixelLabel", "ThemedPlot", "cache_axes", "cross_marker",
     "set_view_bounds",
     "LossPlot",
     "FitCurves", "FitPlot", "trail_alpha",

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 
 from core.report import lr_label
 from .. import style
+from ..format import short
 from .items import PixelLabel, _ThemedPlot, _pen, _show_off_chart, set_view_bounds, within_quarter_pixel
 from .layer import draw_segments
 from .ranges import _median, _polyline, clip_far, fit_bounds, off_chart, quantize_bounds, segments
@@ -212,7 +213,7 @@ class FitPlot(_ThemedPlot):
             if side and not self.samples[k].isVisible():
                 side = 0
             if side:
-                text = f"{lr_label(self.learning_rates[k])}: fit at y ≈ {_median(fits[k]):.3g}"
+                text = f"{lr_label(self.learning_rates[k])}: fit at y ≈ {short(_median(fits[k]))}"
                 shown = (side, ranks[side], text, float(np.mean(x_grid[[0, -1]])), bounds)
                 if self._labels.get(k) != shown:
                     self._labels[k] = shown

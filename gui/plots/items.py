@@ -208,8 +208,43 @@ class _LayoutWidget(PaintedInCpp, pg.GraphicsLayoutWidget):
 _PREPARE_FOR_PAINT = QtCore.SIGNAL("sigPrepareForPaint()")
 
 
-class _ThemedPlot(PaintedInCpp, pg.PlotWidget):
-    """A PlotWidget with a BoundedViewBox, projector fonts and a light/dark theme."""
+class ThemedPlot(PaintedInCpp, pg.PlotWidget):
+    """Every plot's base: a PlotWidget painted in C++, with a BoundedViewBox, log-capable axes
+    (``left_axis`` / ``bottom_axis``, LogAxis by default), projector fonts, axis labels, an
+    optional legend strip and a light/dark theme (``set_dark``)."""
+
+    def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = "", left_axis=None,
+                 bottom_axis=None, legend_columns: int | None = 4, menu: bool = True):
+        super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
+                         axisItems={"left": left_axis or LogAxis("left"), "bottom": bottom_axis or LogAxis("bottom")})
+        self.dark = dark
+        self.plotItem.setLabel("bottom", xlabel)
+        self.plotItem.setLabel("left", ylabel)
+        if not menu:
+            self.plotItem.setMenuEnabled(False)
+        self.style_axes()
+        self.legend = None
+        if legend_columns:
+            self.legend = LegendStrip(self.plotItem, columns=legend_columns)
+            style.style_legend(self.legend, dark)
+
+    @property
+    def view_box(self) -> BoundedViewBox:
+        return self.plotItem.vb
+
+    def set_title(self, text: str) -> None:
+        style.set_title(self.plotItem, text, self.dark)
+
+    def style_axes(self) -> None:
+        style.style_axes(self.plotItem, self.dark, style.TICK_PT, style.LABEL_PT)       # (no SI prefix)
+
+    def set_dark(self, dark: bool) -> None:
+        self.dark = bool(dark)
+        style.apply_theme(self, self.dark)
+
+
+class _ThemedPlot(ThemedPlot):
+    """The training plots' base: a ThemedPlot with cached axes, a fixed left-axis width and per-run items."""
 
     def prepare_scene(self) -> None:
         """As PaintedInCpp's, but with no Signal.emit where the view box is the only item that
@@ -221,12 +256,7 @@ class _ThemedPlot(PaintedInCpp, pg.PlotWidget):
             scene.prepareForPaint()
 
     def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = ""):
-        super().__init__(parent, background=style.palette(dark)["background"], viewBox=BoundedViewBox(),
-                         axisItems={"left": LogAxis("left"), "bottom": LogAxis("bottom")})
-        self.dark = dark
-        self.plotItem.setLabel("bottom", xlabel)
-        self.plotItem.setLabel("left", ylabel)
-        style.style_axes(self.plotItem, dark, style.TICK_PT, style.LABEL_PT)
+        super().__init__(parent, dark, xlabel, ylabel, legend_columns=None)
         cache_axes(self.plotItem)
         skip_empty(self.plotItem, self.plotItem.titleLabel)
         # A fixed width: otherwise each new set of tick labels resizes the view (and every frame
@@ -235,17 +265,6 @@ class _ThemedPlot(PaintedInCpp, pg.PlotWidget):
         self.legend = LegendStrip(self.plotItem)
         style.style_legend(self.legend, dark)
         self.run_items = []                   # every per-run item, removed by set_runs
-
-    @property
-    def view_box(self) -> BoundedViewBox:
-        return self.plotItem.vb
-
-    def set_title(self, text: str) -> None:
-        style.set_title(self.plotItem, text, self.dark)
-
-    def set_dark(self, dark: bool) -> None:
-        self.dark = bool(dark)
-        style.apply_theme(self, self.dark)
 
     def _clear_runs(self) -> None:
         for item in self.run_items:

@@ -8,6 +8,7 @@ import pyqtgraph as pg      # bound to PySide6: gui.plots imports .layer (PySide
 
 from core.report import lr_label
 from .. import style
+from ..format import short
 from .items import PixelLabel, _ThemedPlot, _pen, cross_marker
 from .layer import CurveLayer
 from .ranges import LossSeries, _fit_runs, format_number, log10_positive, nice_ceil, quantize_bounds
@@ -178,7 +179,7 @@ class LossPlot(_ThemedPlot):
         top = bounds[1] if bounds else np.inf
         x_view = self._step_x(end)
         if dstep >= 0:
-            text = f"diverged at step {dstep}" + (f"  (loss {y:.3g} ↑)" if y_view > top else "")
+            text = f"diverged at step {dstep}" + (f"  (loss {short(y)} ↑)" if y_view > top else "")
         else:
             text = f"loss = 0 from step {zero_from} ↓"         # below any log axis
         shown = (x_view, min(y_view, top), text)

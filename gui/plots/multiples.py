@@ -7,6 +7,7 @@ import pyqtgraph as pg
 
 from core.report import lr_label
 from .. import style
+from ..format import short
 from .items import (BoundedViewBox, LogAxis, PixelLabel, _LayoutWidget, _pen, _show_off_chart, cache_axes, set_view_bounds,
                     skip_empty, within_quarter_pixel)
 from .layer import CurveLayer
@@ -69,7 +70,7 @@ class _RunPanel:
                 and within_quarter_pixel(self.fit.vb, y_old, shown))
         if not same:
             self.fit_curve.setData(x_grid, shown)
-        off = (int(off_chart(fit, bounds)[0]), 0, f"fit at y ≈ {_median(fit):.3g}", float(np.mean(x_grid[[0, -1]])), bounds)
+        off = (int(off_chart(fit, bounds)[0]), 0, f"fit at y ≈ {short(_median(fit))}", float(np.mean(x_grid[[0, -1]])), bounds)
         if off != self._off:
             self._off = off
             _show_off_chart(self.off_chart, *off)

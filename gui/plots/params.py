@@ -4,9 +4,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from core.explain import explain
 from core.models import ModelSpec
+from core.network import unpack
 from core.report import lr_label
 from .. import style
+from ..format import number
 from .ranges import format_number
 
 
@@ -84,14 +87,28 @@ class ParamPanel(QtWidgets.QWidget):
         names = names or ModelSpec("mlp", int(hidden)).param_names
         _fill(self.table, names, zip(theta, grad, delta, ratio))
 
+    def show_progress(self, progress, k: int, experiment, data) -> None:
+        """Run ``k`` (or the last one) of a core.engine.Progress; on a single point of data with the
+        network, the chain rule of its current step too (core.explain)."""
+        k = min(k, progress.theta.shape[0] - 1)
+        lr, H, spec = experiment.learning_rates[k], experiment.hidden, experiment.model_spec()
+        theta = progress.theta[k]
+        self.show_run(lr, theta, progress.grad[k], progress.delta[k], H, spec.param_names)
+        if len(data) == 1 and spec.worked_example_chain_rule:
+            w1, b1, w2, b2 = unpack(theta, H)
+            self.show_chain_rule(explain(w1, b1, w2, b2, float(data.x[0]), float(data.y[0]), lr,
+                                         experiment.activation))
+        else:
+            self.show_chain_rule(None)
+
     def show_chain_rule(self, step) -> None:
         visible = step is not None
         self.chain_title.setVisible(visible)
         self.chain.setVisible(visible)
         if not visible:
             return
-        self.chain_title.setText(f"Chain rule of this step (x = {step.x:g}, y_true = {step.y_true:g}, "
-                                 f"η = {step.lr:g})")
+        self.chain_title.setText(f"Chain rule of this step (x = {number(step.x)}, y_true = {number(step.y_true)}, "
+                                 f"η = {number(step.lr)})")
         rows = []
         for field, _ in CHAIN_RULE:
             v = np.ravel(getattr(step, field))

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ..format import number
+
 OUTLIER_FACTOR = 1e3      # a run whose peak loss is this far above the others' median is left out
 HEADROOM_DECADES = 2.0    # log axis: diverged runs may raise the top this far above the healthy runs
 FIT_MARGIN = 1.0          # fit view: at most this many data spans beyond the data, each side
@@ -245,13 +247,7 @@ def clip_far(y, bounds) -> np.ndarray:
         return np.clip(y, bounds[0] - FAR_SPANS * span, bounds[1] + FAR_SPANS * span)
 
 
-def format_number(v) -> str:
-    v = float(v)
-    if np.isnan(v):
-        return "—"
-    if np.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    return f"{v + 0.0:.6g}"                     # + 0.0: −0.0 shows as 0
+format_number = number                          # (gui.format: every number shown as text)
 
 
 def _fit_runs(K: int, losses, t: int, diverged_steps):

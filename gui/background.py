@@ -1,0 +1,99 @@
+"""One mechanism for work off the GUI thread, shared by the training (gui.worker) and the
+analysis jobs (gui.jobs):
+
+* ``Worker``: a QObject living in its own QThread that handles *requests* in order.  A
+  request is a posted event (``Worker.post``, from the GUI thread): ``postEvent`` keeps the
+  GIL, where a queued ``Signal.emit`` hands it over (see gui.worker's module doc).  Each
+  request carries an increasing id; the GUI thread writes ``cancel_upto`` (an int, an atomic
+  store under the GIL) and the worker abandons requests with an id at or below it, between
+  two pieces of work.
+* ``Background``: the GUI-side owner of one worker thread: starts it, and stops it (cancel,
+  end the event loop, wait) on ``stop()`` or when its owner is garbage-collected, so Qt never
+  destroys a running QThread.
+
+How results come back differs, on purpose.  The training publishes its report in an
+attribute that the GUI thread reads at its frame timer's tick (no signal per report: 30
+reports a second would each hand the GIL over), while a job's result is pushed with a
+queued signal: a job reports a few times in all, and nothing ticks while it runs.
+"""
+from __future__ import annotations
+
+import weakref
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
+
+_REQUEST = QEvent.Type(QEvent.registerEventType())
+
+
+class _Request(QEvent):
+    def __init__(self, args):
+        super().__init__(_REQUEST)
+        self.args = args
+
+
+class Worker(QObject):
+    """Lives in a worker thread; ``handle(*args)`` runs for each posted request, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.cancel_upto = 0          # written by the GUI thread: requests with an id <= it are abandoned
+
+    def post(self, *args) -> None:
+        """(GUI thread) Queue ``handle(*args)`` in the worker's thread."""
+        QCoreApplication.postEvent(self, _Request(args))
+
+    def event(self, event) -> bool:
+        if event.type() == _REQUEST:
+            self.handle(*event.args)
+            return True
+        return super().event(event)
+
+    def handle(self, *args) -> None:
+        raise NotImplementedError
+
+
+def start_thread(worker: QObject, name: str) -> QThread:
+    """Move ``worker`` to a new, started thread called ``name``; the worker is deleted when
+    the thread ends."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.finished.connect(worker.deleteLater)
+    thread.start()
+    return thread
+
+
+def stop_thread(thread: QThread, worker: QObject, *_) -> None:
+    """Cancel whatever the worker has queued, end its event loop and wait for it (safe when
+    either is already gone).  Every worker thread is stopped this way before its QThread is
+    dropped: never "QThread: Destroyed while thread is still running"."""
+    try:
+        worker.cancel_upto = 1 << 62
+    except RuntimeError:                                   # the worker is already gone
+        pass
+    try:
+        thread.quit()
+        thread.wait()
+    except RuntimeError:
+        pass
+
+
+class Background:
+    """The GUI-side owner of ``worker``'s thread, named ``name``; stopped by ``stop()`` or when
+    ``owner`` is garbage-collected."""
+
+    def __init__(self, owner, worker: Worker, name: str):
+        self.worker = worker
+        self.thread = start_thread(worker, name)
+        self._finalizer = weakref.finalize(owner, stop_thread, self.thread, worker)
+
+    def post(self, *args) -> None:
+        self.worker.post(*args)
+
+    def cancel(self, upto: int) -> None:
+        """Abandon the requests with an id <= ``upto``."""
+        self.worker.cancel_upto = upto
+
+    def stop(self) -> None:
+        """Cancel, end the thread's event loop and wait for it (safe to call twice)."""
+        self._finalizer()
