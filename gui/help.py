@@ -73,7 +73,7 @@ VIEWS = (
      "the loss keeps falling, unevenly — the <b>edge of stability</b>."),
     ("η* on the learning-rate slider",
      "Under the slider, a red triangle marks η* = 2/λ_max at the initial parameters and a red band covers "
-     "the rates above it: the cliff, visible before you press Start. The dark mark is η = 1. A tick marks "
+     "the rates above it: the cliff, visible before you press Start. The grey mark is η = 1. A tick marks "
      "each decade."),
     ("Dead units",
      "For ReLU networks each run's row says how many hidden units are dead: they output 0 on every sample, "

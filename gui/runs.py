@@ -27,6 +27,7 @@ from core.fields import FIELDS
 from core.outcomes import DIVERGED, NOT_STARTED
 from core.report import lr_label
 
+from . import format as fmt
 from . import style
 from .checked import CheckedField
 from .style import CLIFF_COLOR, ERROR_STYLE
@@ -34,7 +35,6 @@ from .style import CLIFF_COLOR, ERROR_STYLE
 LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
 LOG_MIN_DECADE, LOG_MAX_DECADE = -5, 1        # the slider spans 1e-5 … 10
 MAX_RUNS = 16
-BOUND_COLOR = "#505050"            # η = 1
 SLIDER_TIP = "Drag to set the selected run's learning rate on a log scale, 1e-5 to 10 (a tick per decade)."
 
 
@@ -53,11 +53,6 @@ def slider_index(lr: float) -> int:
     """The slider position nearest to ``lr`` on a log scale (the ends for values beyond)."""
     target = math.log10(lr)
     return min(range(len(SLIDER_LOGS)), key=lambda i: abs(SLIDER_LOGS[i] - target))
-
-
-def format_rate(lr: float) -> str:
-    """The shortest text that reads back as exactly ``lr`` (0.1, 0.003, 1e-05)."""
-    return repr(float(lr))
 
 
 def parse_rate(text: str) -> float:
@@ -139,7 +134,7 @@ class MarkedSlider(QSlider):
         p.setBrush(QBrush(QColor(CLIFF_COLOR)))
         p.drawPolygon(QPolygonF([QPointF(x, h - 14), QPointF(x - 7, h - 1), QPointF(x + 7, h - 1)]))
         bx = self.bound_x()
-        p.setPen(QPen(QColor(BOUND_COLOR), 2))
+        p.setPen(QPen(QColor(style.ETA_ONE_COLOR), 2))
         p.drawLine(QPointF(bx, h - 16), QPointF(bx, h - 1))
         p.end()
 
@@ -192,7 +187,7 @@ class LogRateEditor(QWidget):
         """Model -> view: show ``lr`` (no signal)."""
         self._value = float(lr)
         self._place_slider(self._value)
-        self.field.setText(format_rate(self._value))
+        self.field.setText(fmt.exact(self._value))
         self._show_error("")
 
     def error_text(self) -> str:
@@ -224,7 +219,7 @@ class LogRateEditor(QWidget):
     @Slot(int)
     def _on_slider_value_changed(self, index: int) -> None:
         value = SLIDER_VALUES[index]
-        self.field.setText(format_rate(value))
+        self.field.setText(fmt.exact(value))
         self._show_error("")
         if not self.slider.isSliderDown():              # keys, clicks, wheel: commit now
             self._commit(value)

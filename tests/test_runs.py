@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from core.errors import ConfigError  # noqa: E402
-from gui.runs import (SLIDER_VALUES, LogRateEditor, RunList, format_rate, next_rate, parse_rate,  # noqa: E402
+from gui.format import exact  # noqa: E402
+from gui.runs import (SLIDER_VALUES, LogRateEditor, RunList, next_rate, parse_rate,  # noqa: E402
                       slider_index, slider_position)
 from gui.style import FIELD_ERROR_STYLE  # noqa: E402
 
@@ -31,7 +32,7 @@ def test_the_slider_spans_six_decades_of_nice_values():
 
 def test_rates_read_back_exactly_and_bad_ones_get_cores_message():
     for lr in (0.1, 0.003, 1e-05, 20.0, 0.30000000000000004):
-        assert parse_rate(format_rate(lr)) == lr
+        assert parse_rate(exact(lr)) == lr
     assert parse_rate(" 3e-3 ") == 0.003
     for text, message in (("-1", "learning rate must be > 0; got -1"),
                           ("abc", "learning rate must be a number; got 'abc'"),
