@@ -10,7 +10,7 @@ naming the field and the value) is shown under it, and the model keeps its value
 
 Once the curvature at the initial parameters is known (``set_critical_lr``), the slider
 shows where the cliff is before training starts: a red triangle at η* = 2/λ_max with a
-red band above it, and a dark mark at η = 1.  For ReLU networks each run's row shows
+red band above it, and a grey mark at η = 1.  For ReLU networks each run's row shows
 how many hidden units are dead (``set_dead_units``), live.
 """
 from __future__ import annotations
@@ -202,7 +202,7 @@ class LogRateEditor(QWidget):
             return
         where = "" if SLIDER_VALUES[0] <= value <= SLIDER_VALUES[-1] else " (beyond the slider: marked at its end)"
         self.cliff.setText(f"<span style='color:{CLIFF_COLOR}'>▲ η* = 2/λ<sub>max</sub> = <b>{value:.3g}</b></span>{where}: "
-                           "above it the steepest direction grows from the start (red band). The dark mark is "
+                           "above it the steepest direction grows from the start (red band). The grey mark is "
                            "η = 1: no rate above it can converge.")
         self.cliff.show()
         self.slider.setToolTip(f"{SLIDER_TIP}\nRed: η* = 2/λ_max = {value:.3g}, from the curvature at the initial "
