@@ -49,6 +49,10 @@ class CheckedField(QLineEdit):
         self.textEdited.connect(self._on_self_text_edited)
         self.editingFinished.connect(self._on_self_editing_finished)
 
+    def value(self):
+        """The checked value of the current text, or ConfigError with core's message."""
+        return self.check(self.text())
+
     def problem_with(self, text: str) -> str:
         """Core's message about ``text``, or "" when it is valid."""
         try:

@@ -161,6 +161,7 @@ def test_range_test_view_runs_in_the_background_and_adds_a_suggestion(qtbot):
 @pytest.mark.parametrize("field, text, words", [("lr_min", "0", ("lr-min", "0")),
                                                 ("lr_max", "abc", ("lr-max", "abc")),
                                                 ("steps", "2", ("steps", "2")),
+                                                ("steps", "6", ("between 7", "6")),       # core's bound
                                                 ("lr_min", "20", ("lr-min < lr-max", "20"))])
 def test_range_test_bad_input_is_a_visible_message(qtbot, field, text, words):
     view = shown(qtbot, RangeTestView())
@@ -168,6 +169,8 @@ def test_range_test_bad_input_is_a_visible_message(qtbot, field, text, words):
     qtbot.waitUntil(lambda: not view.runner.busy, timeout=TIMEOUT)
     before = view.result
     view.fields[field].setText(text)
+    single = "<" not in words[0]                 # a value wrong in itself, not against another field
+    assert bool(view.fields[field].styleSheet()) == single       # the one checked field: red at once
     assert view.run() is False
     assert view.error.isVisible() and all(w in view.error.text() for w in words)
     assert view.result is before

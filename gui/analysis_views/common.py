@@ -8,11 +8,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, Signal, Slot
 import pyqtgraph as pg
 
-from core.errors import ConfigError
 
 from .. import style
 from ..format import rounded, short, tick  # noqa: F401 (rounded, short: the views import them from here)
-from ..style import ERROR_STYLE, FIELD_ERROR_STYLE, no_si_prefix
+from ..checked import CheckedField
+from ..style import ERROR_STYLE, no_si_prefix
 from ..jobs import JobRunner
 from ..plots import LogAxis, ThemedPlot
 
@@ -48,30 +48,13 @@ def _show_error(label: QtWidgets.QLabel, message: str) -> None:
     label.setVisible(bool(message))
 
 
-class _Field(QtWidgets.QLineEdit):
-    """A typed value checked by ``parse(text)`` (ConfigError = core's message): red while invalid."""
-
-    def __init__(self, text: str, parse, tooltip: str, width: int = 90):
-        super().__init__(text)
-        self.parse = parse
-        self.setToolTip(tooltip)
-        self.setMaximumWidth(width)
-        self.textEdited.connect(self._on_self_text_edited)
-
-    def value(self):
-        """The parsed value, or ConfigError."""
-        return self.parse(self.text().strip())
-
-    def problem(self) -> str:
-        try:
-            self.value()
-        except ConfigError as e:
-            return str(e)
-        return ""
-
-    @Slot(str)
-    def _on_self_text_edited(self, text: str) -> None:
-        self.setStyleSheet(FIELD_ERROR_STYLE if self.problem() else "")
+def _Field(text: str, parse, tooltip: str, width: int = 90) -> CheckedField:
+    """A typed value checked by ``parse(text)`` (ConfigError = core's message): the window's one
+    checked field, red while invalid; ``value()`` is the parsed value or ConfigError."""
+    field = CheckedField(lambda t: parse(t.strip()), tooltip)
+    field.setText(text)
+    field.setMaximumWidth(width)
+    return field
 
 
 # -- a themed plot ---------------------------------------------------------------------------------

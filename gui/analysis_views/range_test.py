@@ -13,7 +13,7 @@ import pyqtgraph as pg
 
 from core.errors import ConfigError
 from core.fields import check_integer, check_number
-from core.range_test import BETA, STOP_FACTOR, range_test
+from core.range_test import BETA, MAX_STEPS, MIN_STEPS, STOP_FACTOR, range_test
 
 from .. import style
 from ..plots import log10_positive
@@ -181,7 +181,7 @@ class RangeTestView(_JobView):
                              "The first learning rate of the test (default 1e-6)."),
             "lr_max": _Field("10", partial(check_number, "range test lr-max", positive=True),
                              "The last learning rate of the test (default 10)."),
-            "steps": _Field("100", partial(check_integer, "range test steps", lo=3, hi=100_000),
+            "steps": _Field("100", partial(check_integer, "range test steps", lo=MIN_STEPS, hi=MAX_STEPS),
                             "Steps of the test: η rises by the same factor every step (default 100)."),
         }
         self.run_button = QtWidgets.QPushButton("Run range test")
