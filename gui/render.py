@@ -256,9 +256,9 @@ def figure_bytes(target, size, fmt: str = "PNG", flag: str = "figure") -> bytes:
 def export_figure(target, path, size=DEFAULT_SIZE, flag: str = "figure", fmt: str | None = None) -> None:
     """Draw ``target`` as a ``size`` figure into ``path``: ``fmt``, or PNG, SVG or PDF by its
     extension; written atomically (a failure leaves no file and no temporary file)."""
+    check_writable(path, flag)
     fmt = fmt or figure_format(path, flag)
     size = figure_size(size, flag)
-    check_writable(path, flag)
     data = figure_bytes(target, size, fmt, flag)
     write_atomic(path, lambda fh: fh.write(data), flag, mode="wb")
 
