@@ -7,7 +7,7 @@
     python main.py analyze --preset exercise4        curvature and the stability forecast
     python main.py lr-find --preset exercise3        the learning-rate range test
 
-The command-line paths import no Qt, except ``train --png`` and the window.
+The command-line paths import no Qt, except the figures (``--plot``, ``--png``) and the window.
 """
 from __future__ import annotations
 
@@ -126,7 +126,8 @@ def format_explain(s, diffs) -> str:
 def cmd_train(args) -> int:
     from core.report import summarize, summary_dict, write_csv, write_json
     exp = experiment_from_args(args)
-    outputs = _checked_outputs(args, "--csv", "--json", "--png")
+    outputs = _checked_outputs(args, "--csv", "--json", "--png", "--plot")
+    plot_size = _plot_size(args)
     every = _whole("--sharpness-every", args.sharpness_every, 0) if args.sharpness_every is not None else 0
     if args.sharpness_every is not None and not args.json:
         raise ConfigError(f"--sharpness-every {args.sharpness_every}: λ_max is written only into --json; "
@@ -154,8 +155,32 @@ def cmd_train(args) -> int:
             save_loss_png(p, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
                           trainer.diverged_steps(), title=format_header(exp, data))
         save["--png"] = save_png
+    if args.plot:
+        def save_plot(p):
+            from gui.render import save_loss_plot
+            save_loss_plot(p, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
+                           trainer.diverged_steps(), title=format_header(exp, data), size=plot_size,
+                           fmt=figure_format(args.plot, "--plot"))
+        save["--plot"] = save_plot
     _write_outputs(outputs, save)
     return 0
+
+
+def _plot_size(args):
+    """(W, H) of ``--plot``, checked with ``--plot``'s extension before anything is trained; a
+    ``--plot-size`` without ``--plot`` is refused (it would be ignored)."""
+    from gui.figure import DEFAULT_SIZE, figure_format, figure_size
+    if args.plot_size is not None and not args.plot:
+        raise ConfigError(f"--plot-size {' '.join(args.plot_size)}: sizes the --plot figure; add --plot OUT.png "
+                          "(or .svg, .pdf), or leave --plot-size out (--png keeps its own size)")
+    if args.plot:
+        figure_format(args.plot, "--plot")
+    return figure_size(args.plot_size, "--plot-size") if args.plot_size is not None else DEFAULT_SIZE
+
+
+def figure_format(path, flag):
+    from gui.figure import figure_format as fmt
+    return fmt(path, flag)
 
 
 def _checked_outputs(args, *flags) -> list:
@@ -242,7 +267,8 @@ def cmd_lr_find(args) -> int:
             shown = " ".join(value) if isinstance(value, list) else value
             raise ConfigError(f"lr-find does not use {flag} ({shown}): {why}")
     exp = experiment_from_args(args)
-    outputs = _checked_outputs(args, "--csv", "--json", "--png")
+    outputs = _checked_outputs(args, "--csv", "--json", "--png", "--plot")
+    plot_size = _plot_size(args)
     lo = _positive("--lr-min", args.lr_min)
     hi = _positive("--lr-max", args.lr_max)
     steps = _whole("--range-steps", args.range_steps, 1)
@@ -259,6 +285,12 @@ def cmd_lr_find(args) -> int:
         from gui.render import save_range_test_png
         save_range_test_png(p, result, crit, title=format_header(exp, data))
     save["--png"] = save_png
+
+    def save_plot(p):
+        from gui.render import save_range_test_plot
+        save_range_test_plot(p, result, crit, title=format_header(exp, data), size=plot_size,
+                             fmt=figure_format(args.plot, "--plot"))
+    save["--plot"] = save_plot
     _write_outputs(outputs, save)
     return 0
 
@@ -323,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment_options(t)
     t.add_argument("--csv", metavar="OUT.csv", help="write every run's loss after every step")
     t.add_argument("--json", metavar="OUT.json", help="write the summary table")
-    t.add_argument("--png", metavar="OUT.png", help="render the loss curves (uses Qt offscreen)")
+    t.add_argument("--png", metavar="OUT.png", help="render the loss curves, 1200 × 720 (uses Qt offscreen)")
+    _add_plot_options(t, "the loss curves, each run's outcome in the legend")
     t.add_argument("--sharpness-every", metavar="K",
                    help="measure every run's λ_max every K steps (into --json, which it needs)")
     t.set_defaults(func=cmd_train)
@@ -341,14 +374,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps of the test, 7 to 100000 (default 100)")
     f.add_argument("--csv", metavar="OUT.csv", help="write step, lr, loss and smoothed loss of every step")
     f.add_argument("--json", metavar="OUT.json", help="write the ramp, the losses, the suggestions and η*")
-    f.add_argument("--png", metavar="OUT.png", help="plot loss against learning rate")
+    f.add_argument("--png", metavar="OUT.png", help="plot loss against learning rate, 1200 × 744")
+    _add_plot_options(f, "loss against learning rate")
     f.set_defaults(func=cmd_lr_find)
     return p
 
 
+def _add_plot_options(p: argparse.ArgumentParser, what: str) -> None:
+    from gui.figure import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
+    p.add_argument("--plot", metavar="OUT.{png,svg,pdf}",
+                   help=f"a figure of {what}: PNG, SVG or PDF by the extension (uses Qt offscreen)")
+    p.add_argument("--plot-size", nargs=2, metavar=("W", "H"),
+                   help=f"the --plot figure's width and height in pixels, {MIN_SIZE} to {MAX_SIZE} "
+                        f"(default {DEFAULT_SIZE[0]} {DEFAULT_SIZE[1]}); text scales with it")
+
+
 def _refuse_empty(args) -> None:
     """``--csv ''`` and the like would be ignored: refuse them, naming the flag."""
-    for name in ("preset", "config", "data", "csv", "json", "png", "screenshot"):
+    for name in ("preset", "config", "data", "csv", "json", "png", "plot", "screenshot"):
         if getattr(args, name, None) == "":
             raise ConfigError(f"--{name} is empty: give a {'name' if name == 'preset' else 'file'}")
 

@@ -1,19 +1,54 @@
-"""The window's file commands: open and save an experiment, export the loss curves (PNG,
-CSV) and the fit (PNG); with their dialogs.  Files are written by core.report and
+"""The window's file commands: open and save an experiment, export the loss curves (a PNG,
+SVG or PDF figure; CSV) and the fit (a figure); with their dialogs (the figure's size: width
+and height in pixels, its format: by the file's extension).  Files are written by core.report and
 gui.render (atomically); a failure (ConfigError: an unwritable path, a bad file) becomes
 the window's visible message, never an exception."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QSpinBox
 
 from core.errors import ConfigError
 from core.experiment import Experiment
 from core.report import write_atomic, write_csv
 
+from .figure import DEFAULT_SIZE, FORMATS, MAX_SIZE, MIN_SIZE, figure_format
 from .views import Snapshot
 
-DEFAULT_EXPORT_WIDTH = 1600
+FIGURE_FILTERS = ";;".join(f"{name} {'image' if name == 'PNG' else 'vector figure'} (*{ext})"
+                           for ext, name in FORMATS.items())
+
+
+class FigureSizeDialog(QDialog):
+    """Width and height of an exported figure, in pixels (text scales with them: gui.figure)."""
+
+    def __init__(self, parent, title: str, size=DEFAULT_SIZE):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.width_box, self.height_box = QSpinBox(), QSpinBox()
+        for box, value, label in ((self.width_box, size[0], "Width (pixels):"),
+                                  (self.height_box, size[1], "Height (pixels):")):
+            box.setRange(MIN_SIZE, MAX_SIZE)
+            box.setSingleStep(100)
+            box.setValue(value)
+            form.addRow(label, box)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def size_value(self) -> tuple[int, int]:
+        return self.width_box.value(), self.height_box.value()
+
+    @classmethod
+    def ask(cls, parent, title: str, size=DEFAULT_SIZE):
+        """(width, height), or None if cancelled."""
+        dialog = cls(parent, title, size)
+        try:
+            return dialog.size_value() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
 
 
 class FileCommands(QObject):
@@ -26,20 +61,36 @@ class FileCommands(QObject):
 
     # -- the commands (tests call them with a path) ---------------------------------------------
     def export_loss_png(self, path, width: int | None = None) -> bool:
+        """The loss curves as a PNG ``width`` pixels wide (8:5)."""
+        return self._export_png(self.export_loss_figure, path, width)
+
+    def export_fit_png(self, path, width: int | None = None) -> bool:
+        """The fit as a PNG ``width`` pixels wide (8:5)."""
+        return self._export_png(self.export_fit_figure, path, width)
+
+    def export_loss_figure(self, path, size=DEFAULT_SIZE) -> bool:
+        """The loss curves as a ``size`` = (width, height) figure: PNG, SVG or PDF by the extension."""
         w = self.window
         if w.controller.progress is not None:
             w.overlay_view.show_loss(Snapshot.of(w.controller))
-        return self._export_png(w.loss_plot, path, width, "Export loss curves PNG")
+        return self._export_figure(w.loss_plot, path, size, "Export loss curves")
 
-    def export_fit_png(self, path, width: int | None = None) -> bool:
+    def export_fit_figure(self, path, size=DEFAULT_SIZE) -> bool:
+        """The fit as a ``size`` = (width, height) figure: PNG, SVG or PDF by the extension."""
         w = self.window
         if w.controller.progress is not None:
             w.overlay_view.show_fits(Snapshot.of(w.controller))
-        return self._export_png(w.fit_plot, path, width, "Export fit PNG")
+        return self._export_figure(w.fit_plot, path, size, "Export fit")
 
-    def _export_png(self, view, path, width, flag: str) -> bool:
-        from .render import export_png
-        return self._guard(path, export_png, view, path, width, flag=flag)
+    @staticmethod
+    def _export_png(export, path, width) -> bool:
+        from .figure import LOGICAL
+        width = DEFAULT_SIZE[0] if width is None else width
+        return export(path, (width, max(MIN_SIZE, round(width * LOGICAL[1] / LOGICAL[0]))))
+
+    def _export_figure(self, view, path, size, flag: str) -> bool:
+        from .render import export_figure
+        return self._guard(path, export_figure, view, path, size, flag=flag)
 
     def export_csv(self, path) -> bool:
         c = self.window.controller
@@ -76,17 +127,20 @@ class FileCommands(QObject):
         path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
         return path
 
-    def _width(self, title: str) -> int | None:
-        width, ok = QInputDialog.getInt(self.window, title, "Width of the image in pixels:", DEFAULT_EXPORT_WIDTH,
-                                        200, 20000, 100)
-        return width if ok else None
-
-    def _ask_png(self, title: str, name: str, export) -> None:
-        """Ask for a PNG path and its width, then ``export(path, width)``."""
-        path = self._save_path(title, name, "PNG images (*.png)")
-        width = self._width(title) if path else None
-        if path and width:
-            export(path, width)
+    def _ask_figure(self, title: str, name: str, export) -> None:
+        """Ask for a figure's path (its format by the filter chosen, or the extension typed) and its
+        size, then ``export(path, (width, height))``."""
+        path, chosen = QFileDialog.getSaveFileName(self.window, title, name, FIGURE_FILTERS)
+        if not path:
+            return
+        try:
+            figure_format(path, title)
+        except ConfigError:                # no extension, or another one: the filter's
+            ext = next((e for e, n in FORMATS.items() if chosen.startswith(n)), ".png")
+            path += ext
+        size = FigureSizeDialog.ask(self.window, title)
+        if size is not None:
+            export(path, size)
 
     @Slot()
     def _on_open_action_triggered(self) -> None:
@@ -103,11 +157,11 @@ class FileCommands(QObject):
 
     @Slot()
     def _on_export_png_action_triggered(self) -> None:
-        self._ask_png("Export loss curves PNG", "loss-curves.png", self.export_loss_png)
+        self._ask_figure("Export loss curves", "loss-curves.png", self.export_loss_figure)
 
     @Slot()
     def _on_export_fit_action_triggered(self) -> None:
-        self._ask_png("Export fit PNG", "fit.png", self.export_fit_png)
+        self._ask_figure("Export fit", "fit.png", self.export_fit_figure)
 
     @Slot()
     def _on_export_csv_action_triggered(self) -> None:

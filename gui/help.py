@@ -13,7 +13,7 @@ SHORTCUTS = (
     ("reset", "R", "Reset to step 0 (paused)"),
     ("open", QKeySequence.StandardKey.Open, "Open an experiment (JSON)"),
     ("save", QKeySequence.StandardKey.Save, "Save the experiment (JSON)"),
-    ("export_png", "Ctrl+E", "Export the loss curves as PNG"),
+    ("export_png", "Ctrl+E", "Export the loss curves as a figure (PNG, SVG, PDF)"),
     ("export_csv", "Ctrl+Shift+E", "Export the loss curves as CSV"),
     ("dark", "Ctrl+D", "Dark theme on or off"),
     ("log_y", "Ctrl+L", "Loss axis: log or linear"),

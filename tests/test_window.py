@@ -533,12 +533,28 @@ def test_png_exports_have_the_width_asked_for(qtbot, window, tmp_path):
 
 
 def test_png_export_through_the_menu_asks_the_width(qtbot, window, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
+    from PySide6.QtWidgets import QFileDialog
+    from gui.files import FigureSizeDialog
     path = tmp_path / "menu.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (777, True))
+    monkeypatch.setattr(FigureSizeDialog, "ask", classmethod(lambda cls, *a, **k: (777, 444)))
     window.export_png_action.trigger()
-    assert QImage(str(path)).width() == 777
+    assert QImage(str(path)).width() == 777 and QImage(str(path)).height() == 444
+
+
+def test_figure_export_through_the_menu_takes_the_format_of_the_filter(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    from gui.files import FigureSizeDialog
+    train_to_end(qtbot, window)
+    path = tmp_path / "fit"                                            # no extension: the filter's
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), "SVG vector figure (*.svg)"))
+    monkeypatch.setattr(FigureSizeDialog, "ask", classmethod(lambda cls, *a, **k: (900, 600)))
+    window.export_fit_action.trigger()
+    text = (tmp_path / "fit.svg").read_text()
+    assert '<svg width="900" height="600"' in text
+    assert window.files.export_loss_figure(str(tmp_path / "loss.pdf"), (1000, 500))
+    assert (tmp_path / "loss.pdf").read_bytes().startswith(b"%PDF")
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] and not visible_errors(window)
 
 
 def test_csv_export_is_the_command_line_format(qtbot, window, tmp_path):

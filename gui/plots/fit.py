@@ -72,12 +72,13 @@ class FitCurves(pg.GraphicsObject):
         if self.x.size < 2:
             return
         aa = bool(self._exportOpts.get("antialias", True)) if self._exportOpts is not False else False
+        wide = float(self._exportOpts.get("pen_scale", 1.0)) if self._exportOpts is not False else 1.0  # (an export)
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, aa)
         K = min(len(self.colors), self.y.shape[0])
         pen = QtGui.QPen()
         pen.setCosmetic(True)
         for age in reversed(range(min(self.trail.shape[0], self.trail_length))):     # oldest first
-            pen.setWidthF(self.TRAIL_WIDTH)
+            pen.setWidthF(self.TRAIL_WIDTH * wide)
             for k in range(min(K, self.trail.shape[1])):
                 if self._shown(k):
                     c = QtGui.QColor(self.colors[k])
@@ -90,13 +91,18 @@ class FitCurves(pg.GraphicsObject):
         dashed = np.zeros(K, bool)
         dashed[:min(K, self.stopped.size)] = self.stopped[:K]
         pens = [self._pens[k] if self._shown(k) and not dashed[k] else None for k in range(K)]
+        if wide != 1.0:
+            pens = [None if pen is None else QtGui.QPen(pen) for pen in pens]
+            for pen in pens:
+                if pen is not None:
+                    pen.setWidthF(self.FIT_WIDTH * wide)
         segs, counts = segments(self.x, self.y[:K])
         draw_segments(p, segs, counts, pens)
         for k in np.flatnonzero(dashed):    # a stopped run: dashed, which needs one polyline
             if self._shown(k):
                 x, y = _polyline(self.x, self.y[k])
                 if x.size > 1:
-                    p.setPen(_pen(self.colors[k], self.FIT_WIDTH, dashed=True))
+                    p.setPen(_pen(self.colors[k], self.FIT_WIDTH * wide, dashed=True))
                     p.drawPolyline(pg.functions.arrayToQPolygonF(x, y))
 
 

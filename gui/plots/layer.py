@@ -226,6 +226,34 @@ class CurveLayer(pg.GraphicsObject):
     def _shown(self, k: int) -> bool:
         return k >= len(self.samples) or self.samples[k].isVisible()
 
+    def _export_paint(self, p, t: QtGui.QTransform, scale: float) -> None:
+        """An export (gui.render): decimate to the export's pixels, ``scale`` device pixels to the
+        painter's unit, with pens ``scale`` times as wide; the cached image is left alone."""
+        t = t * QtGui.QTransform.fromScale(scale, scale)                # view -> the export's pixels
+        sx, ox, sy, oy = t.m11(), t.dx(), t.m22(), t.dy()
+        xs = (sx * self._view[0] + ox, sx * self._view[2] + ox)
+        ys = (sy * self._view[1] + oy, sy * self._view[3] + oy)
+        state = self._start(t)
+        state["clip"] = (min(ys) - FAR_PX, max(ys) + FAR_PX)
+        shown = self._shown_pens
+        self._shown_pens = []
+        for k in range(self._y.shape[0]):
+            pen = None
+            if k < len(self._pens) and self._shown(k):
+                pen = QtGui.QPen(self._pens[k])
+                pen.setWidthF(pen.widthF() * scale)
+            self._shown_pens.append(pen)
+        p.save()
+        try:
+            p.resetTransform()
+            p.scale(1.0 / scale, 1.0 / scale)
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, bool(self._exportOpts.get("antialias", True)))
+            p.setClipRect(QtCore.QRectF(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)))
+            self._extend(p, state)
+        finally:
+            p.restore()
+            self._shown_pens = shown
+
     def paint(self, p, opt, widget):
         if self._T < 1 or not self.colors or self._view is None:
             return
@@ -237,14 +265,7 @@ class CurveLayer(pg.GraphicsObject):
         if d_right - d_left < 1 or d_bottom - d_top < 1:
             return
         if self._exportOpts is not False:                  # an export: draw at its resolution
-            state = self._start(t)
-            state["clip"] = (d_top - FAR_PX, d_bottom + FAR_PX)
-            p.save()
-            p.resetTransform()
-            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, bool(self._exportOpts.get("antialias", True)))
-            p.setClipRect(QtCore.QRectF(d_left, d_top, d_right - d_left, d_bottom - d_top))
-            self._extend(p, state)
-            p.restore()
+            self._export_paint(p, t, float(self._exportOpts.get("pen_scale", 1.0)))
             return
         self._px = 1.0 / abs(sx) if sx else 0.0
         left, top = math.floor(d_left), math.floor(d_top)

@@ -120,6 +120,13 @@ class LossPlot(_ThemedPlot):
             self._legend_outcomes(outcomes)
         return costly
 
+    def refresh_layout(self) -> None:
+        """Place the end labels again for the view's width now (an export lays the plot out at
+        its own size: gui.render)."""
+        self._on_view_box_resized()
+        if self._last is not None:
+            self.update_data(*self._last)
+
     def _step_x(self, step: int) -> float:
         """A step's x in view coordinates (log10 on a log step axis)."""
         with np.errstate(divide="ignore"):
