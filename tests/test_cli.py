@@ -203,7 +203,7 @@ def test_flags_override_the_preset_and_reshape_rules(tmp_path):
     assert (exp.x_range, exp.learning_rates, exp.samples, exp.steps) == ((-1.0, 1.0), (0.2, 0.3), 9, 2000)
     cfg = tmp_path / "e.json"
     cfg.write_text(json.dumps({"data_file": "points.csv"}))
-    assert parse("--config", str(cfg)).data_file == "points.csv"
+    assert parse("--config", str(cfg)).data_file == str(tmp_path / "points.csv")   # from the file's folder
     exp = parse("--config", str(cfg), "--dataset", "sine")                                  # --dataset drops the file
     assert (exp.dataset, exp.data_file) == ("sine", None)
 
