@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 import numpy as np
@@ -20,8 +21,20 @@ import numpy as np
 from core.errors import ConfigError
 
 
+# Every token float() reads that starts with "-": -1, -.5, -1.5e308, -1e-3, -inf, -nan.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit status 2."""
+    """argparse, but a usage error is one line and exit status 2, and a negative number of any
+    form is a value (argparse's own pattern takes -1.5e308 and -inf for options, and then says
+    "expected 2 arguments" instead of naming the value).  No option looks like a negative
+    number, so argparse reads such tokens as values; test_cli pins this use of its
+    ``_negative_number_matcher``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -133,6 +146,8 @@ def cmd_train(args) -> int:
         raise ConfigError(f"--sharpness-every {args.sharpness_every}: λ_max is written only into --json; "
                           "add --json OUT.json (or leave --sharpness-every out)")
     data = exp.make_data()
+    noted = exp.steps // every + 1 if every else 0
+    exp.check_working_set(len(data), hessian_runs=min(32, noted) * len(exp.learning_rates))   # Trainer's batches
     trainer = exp.trainer(data, sharpness_every=every)
     trainer.step(exp.steps)
     runs = summarize(exp.learning_rates, trainer.loss_history(), trainer.outcomes,
@@ -219,6 +234,7 @@ def cmd_analyze(args) -> int:
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--json")
     data = exp.make_data()
+    exp.check_working_set(len(data), hessian_runs=len(exp.learning_rates))
     trainer = exp.trainer(data)
     f = forecast(trainer.hessian()[0], exp.learning_rates, rule=exp.update_rule())
     trainer.step(exp.steps)
@@ -274,6 +290,7 @@ def cmd_lr_find(args) -> int:
     steps = _whole("--range-steps", args.range_steps, 1)
     check_range(lo, hi, steps, "--range-steps")
     data = exp.make_data()
+    exp.check_working_set(len(data), hessian_runs=len(exp.learning_rates))
     result = range_test(exp, data, lo, hi, steps)
     crit = forecast(exp.trainer(data).hessian()[0], [lo], rule=exp.update_rule([lo])).critical_lr
     print(format_header(exp, data))

@@ -1,4 +1,15 @@
-"""The one exception type for bad input: its message names the field and repeats the value."""
+"""The one exception type for bad input: its message names the field and repeats the value.
+
+A value is repeated through ``shown``: cut to ``SHOWN_CHARS`` characters ("…" at the cut), so
+a 50 MB string or a list of a million rates makes a message of one short line.
+"""
+import reprlib
+
+SHOWN_CHARS = 80
+
+_repr = reprlib.Repr()
+_repr.maxlevel, _repr.maxlist, _repr.maxtuple, _repr.maxdict = 3, 6, 6, 4
+_repr.maxstring = _repr.maxother = SHOWN_CHARS
 
 
 class ConfigError(ValueError):
@@ -7,3 +18,15 @@ class ConfigError(ValueError):
     The command line prints ``str(error)`` on one line and exits with status 2;
     the window shows it next to the field.  The message names the field and the value.
     """
+
+
+def shown(value, quote: bool = True) -> str:
+    """``value`` as a message repeats it: its repr (``str`` if not ``quote``), at most
+    SHOWN_CHARS characters.  An integer too long to print says how many digits it has."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * SHOWN_CHARS:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"   # str() may refuse it
+    if isinstance(value, str):
+        text = repr(value[:SHOWN_CHARS + 1]) if quote else value[:SHOWN_CHARS + 1]
+    else:
+        text = _repr.repr(value) if quote else str(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"

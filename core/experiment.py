@@ -12,19 +12,39 @@ parameters, shared by every run of the experiment::
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .data import Dataset, load_csv, make_dataset
+from .data import TARGETS, Dataset, count_rows, load_csv, make_dataset
 from .engine import Trainer
-from .errors import ConfigError
-from .fields import FIELDS, MAX_HIDDEN, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds, for importers)
+from .errors import ConfigError, shown
+from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds)
+from .outcomes import WINDOW
 from .models import ModelSpec
 from .optim import GradientDescent
 
 FORMAT = "lrlab-experiment"
 VERSION = 1
+
+# The memory an experiment may take (working_set_bytes): half of this machine's physical
+# memory (os.sysconf), and at least MEMORY_FLOOR (also where sysconf cannot tell).
+MEMORY_FRACTION = 0.5
+MEMORY_FLOOR = 2 * 2**30
+
+
+def memory_limit() -> int:
+    """Bytes an experiment may use: MEMORY_FRACTION of the physical memory, at least MEMORY_FLOOR."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        physical = 0
+    return max(MEMORY_FLOOR, int(MEMORY_FRACTION * physical))
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,55 @@ class Experiment:
         """Return self with normalized types, or raise ConfigError naming the field and value
         (every field checked as core.fields.FIELDS describes it)."""
         return replace(self, **check_fields({name: getattr(self, name) for name in FIELDS}))
+
+    def n_samples(self) -> int:
+        """Points of the data: ``samples`` (generated), the fixed set's, or the data file's
+        non-blank lines (read no further than MAX_SAMPLES + 1: ConfigError past it; 1 if the
+        file cannot be read, which ``make_data`` then reports)."""
+        if self.data_file is not None:
+            return count_rows(self.data_file) or 1
+        target = TARGETS[self.dataset]
+        return self.samples if target.generated else len(target.make()[0])
+
+    def working_set_bytes(self, n_samples: int | None = None, loss_records: int = 1,
+                          hessian_runs: int = 0) -> int:
+        """Bytes training takes, from K runs, N samples (``n_samples``, else ``n_samples()``),
+        H hidden units (P = 3H + 1 parameters) and the step budget, counted in float64s:
+
+        * the loss record, K·(steps + 1) per copy (``loss_records``: the window keeps two).
+          It is np.empty, paged in as it is written; counted whole: training to the budget
+          writes all of it;
+        * the network's work area (2H + 2)·K·N (core.network.MLP; the linear model: 3·K·N);
+        * the outcome window's rings of updates and parameters, 2·(WINDOW + 1)·K·P;
+        * ``hessian_runs`` exact Hessians at once (core.curvature.mlp_hessian): its Jacobian
+          N·P, a network work area (2H + 2)·N and about 4 temporaries of N·H per run, and
+          the P×P matrix with what the eigenvalue solver copies (3·P²).
+        """
+        K, H, steps = len(self.learning_rates), self.hidden, self.steps
+        N = self.n_samples() if n_samples is None else int(n_samples)
+        mlp = self.model == "mlp"
+        P = 3 * H + 1 if mlp else 2
+        floats = (loss_records * K * (steps + 1)
+                  + ((2 * H + 2) if mlp else 3) * K * N
+                  + 2 * (WINDOW + 1) * K * P
+                  + 6 * N
+                  + hessian_runs * ((N * (P + 2 * H + 2 + 4 * H) if mlp else 2 * N) + 3 * P * P))
+        return 8 * floats
+
+    def check_working_set(self, n_samples: int | None = None, loss_records: int = 1,
+                          hessian_runs: int = 0) -> None:
+        """ConfigError naming the sizes if ``working_set_bytes`` is over ``memory_limit()``,
+        before anything is allocated."""
+        N = self.n_samples() if n_samples is None else int(n_samples)
+        need, limit = self.working_set_bytes(N, loss_records, hessian_runs), memory_limit()
+        if need > limit:
+            K = len(self.learning_rates)
+            sizes = (f"{K} run{'s' if K > 1 else ''} × {N} samples"
+                     + (f" × {self.hidden} hidden units" if self.model == "mlp" else "")
+                     + f", {self.steps} steps")
+            raise ConfigError(f"the experiment needs about {_gib(need)} of memory ({sizes}); the limit is "
+                              f"{_gib(limit)} (half of this machine's memory): use fewer runs, samples, "
+                              "hidden units or steps")
 
     # -- what it builds -----------------------------------------------------------------
     def rngs(self):
@@ -86,43 +155,88 @@ class Experiment:
                        self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every)
 
     # -- JSON ---------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self, folder=None) -> dict:
+        """The JSON file's object.  With ``folder`` (the file's folder), a data file beside it
+        or below it is written relative to it, any other as an absolute path."""
         d = {"format": FORMAT, "version": VERSION}
         for name, f in FIELDS.items():
             value = getattr(self, name)
+            if name == "data_file" and value is not None and folder is not None:
+                value = _path_from(folder, value)
             if not (value is None and f.omitted_when_none):
                 d[name] = f.to_json(value)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "config", base: "Experiment | None" = None) -> "Experiment":
-        """Keys present in ``d`` override ``base`` (default: the default experiment)."""
+    def from_dict(cls, d: dict, where: str = "config", base: "Experiment | None" = None,
+                  folder=None) -> "Experiment":
+        """Keys present in ``d`` override ``base`` (default: the default experiment).  A
+        relative ``data_file`` of ``d`` is taken from ``folder`` (the file's folder) if given."""
         if not isinstance(d, dict):
             raise ConfigError(f"{where}: must be a JSON object; got {type(d).__name__}")
         d = dict(d)
         fmt, version = d.pop("format", FORMAT), d.pop("version", VERSION)
         if fmt != FORMAT:
-            raise ConfigError(f"{where}: format must be {FORMAT!r}; got {fmt!r}")
+            raise ConfigError(f"{where}: format must be {FORMAT!r}; got {shown(fmt)}")
         if version != VERSION:
-            raise ConfigError(f"{where}: version must be {VERSION}; got {version!r}")
+            raise ConfigError(f"{where}: version must be {VERSION}; got {shown(version)}")
         unknown = sorted(set(d) - set(FIELDS))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(FIELDS))})")
-        return replace(base or cls(), **{k: FIELDS[k].from_json(v) for k, v in d.items()}).validated()
+            raise ConfigError(f"{where}: unknown key {shown(unknown[0])} (known: {', '.join(sorted(FIELDS))})")
+        exp = replace(base or cls(), **{k: FIELDS[k].from_json(v) for k, v in d.items()}).validated()
+        if folder is not None and d.get("data_file") is not None and not os.path.isabs(exp.data_file):
+            exp = replace(exp, data_file=os.path.join(folder, exp.data_file))
+        return exp
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2) + "\n"
+    def to_json(self, folder=None) -> str:
+        return json.dumps(self.to_dict(folder), indent=2) + "\n"
+
+    @classmethod
+    def parse(cls, text: str, where: str = "config", base: "Experiment | None" = None,
+              folder=None) -> "Experiment":
+        """The experiment a JSON text describes (a leading UTF-8 BOM allowed), or ConfigError:
+        never another exception, whatever the text (nesting too deep for the parser, an
+        integer too long to convert, a wrong type anywhere)."""
+        try:
+            d = json.loads(text.removeprefix("\ufeff"))
+        except RecursionError:
+            raise ConfigError(f"{where}: not valid JSON (nested too deeply)") from None
+        except ValueError as e:                 # JSONDecodeError; an integer past 4300 digits
+            raise ConfigError(f"{where}: not valid JSON ({shown(str(e), quote=False)})") from None
+        try:
+            return cls.from_dict(d, where=where, base=base, folder=folder)
+        except RecursionError:                  # a value nested just under the parser's limit
+            raise ConfigError(f"{where}: a value is nested too deeply") from None
 
     @classmethod
     def load(cls, path, base: "Experiment | None" = None) -> "Experiment":
+        """The experiment file at ``path``; a relative data file in it is taken from its folder."""
+        where = f"config {shown(str(path), quote=False)}"
         try:
-            with open(path, encoding="utf-8") as fh:
-                d = json.load(fh)
+            with open(path, encoding="utf-8-sig") as fh:
+                text = fh.read()
         except OSError as e:
-            raise ConfigError(f"config {path}: cannot be read ({e.strerror})") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"config {path}: not valid JSON ({e})") from None
-        return cls.from_dict(d, where=f"config {path}", base=base)
+            raise ConfigError(f"{where}: cannot be read ({e.strerror})") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{where}: not valid JSON ({e})") from None
+        except ValueError as e:                 # a NUL in the name
+            raise ConfigError(f"{where}: cannot be opened ({e})") from None
+        return cls.parse(text, where=where, base=base, folder=os.path.dirname(os.fspath(path)))
+
+    def file_text(self, path) -> str:
+        """The text of the experiment file ``path`` (a data file beside it written relative to it)."""
+        return self.to_json(folder=os.path.dirname(os.path.abspath(os.fspath(path))))
+
+
+def _path_from(folder, path: str) -> str:
+    """``path`` as a file in ``folder`` names it: relative if it lies in ``folder`` or below,
+    else absolute."""
+    folder, target = os.path.abspath(folder), os.path.abspath(path)
+    try:
+        inside = os.path.commonpath([folder, target]) == folder
+    except ValueError:                          # another drive
+        inside = False
+    return os.path.relpath(target, folder).replace(os.sep, "/") if inside else target
 
 
 @dataclass(frozen=True)

@@ -23,34 +23,36 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .activations import ACTIVATIONS
-from .data import TARGETS
-from .errors import ConfigError
+from .data import MAX_MAGNITUDE, MAX_SAMPLES, TARGETS
+from .errors import ConfigError, shown
 from .linear import PARAM_NAMES as LINEAR_PARAM_NAMES
 from .models import MODELS, ModelSpec
 from .network import PARAM_NAMES
 
 MAX_HIDDEN = 512
 MAX_STEPS = 10_000_000
-MAX_SAMPLES = 100_000
 MAX_SEED = 2**63 - 1
+MAX_RUNS = 16             # learning rates of one experiment: the flags, the files, the window's run list
+# MAX_SAMPLES (also a data file's rows) and MAX_MAGNITUDE (|x|, noise) live in core.data.
 
 # What a field holds.  The kind decides its check, its JSON form and its command-line arity.
 NUMBER = "number"        # a finite float, optionally > 0 and/or within [lo, hi]
 INTEGER = "integer"      # a whole number within [lo, hi]
 CHOICE = "choice"        # a name among ``choices``
-PATH = "path"            # a file name, or None (not checked here: the file is read when used)
+PATH = "path"            # a file name (text), or None (the file itself is read when used)
 PAIR = "pair"            # two numbers LO < HI
-NUMBERS = "numbers"      # one or more numbers (each checked like NUMBER)
+NUMBERS = "numbers"      # one to ``max_count`` numbers (each checked like NUMBER)
 PARAMS = "params"        # explicit initial parameters, or None (their shape depends on model and hidden)
 KINDS = (NUMBER, INTEGER, CHOICE, PATH, PAIR, NUMBERS, PARAMS)
 
 
 # -- the checks of single values (public: main.py and the analysis views use them) ------
 def format_value(v) -> str:
-    """A value as a message repeats it: typed text stripped, a float as %g, other text quoted."""
+    """A value as a message repeats it: typed text stripped, a float as %g, other text quoted;
+    at most core.errors.SHOWN_CHARS characters."""
     if isinstance(v, str):
-        return v.strip() if _is_number(v) else repr(v)
-    return f"{v:g}" if isinstance(v, float) else str(v)
+        return shown(v.strip(), quote=False) if _is_number(v) else shown(v)
+    return f"{v:g}" if isinstance(v, float) else shown(v, quote=not isinstance(v, int))
 
 
 def _is_number(s: str) -> bool:
@@ -64,13 +66,15 @@ def _is_number(s: str) -> bool:
 def check_number(name: str, v, positive: bool = False) -> float:
     """``v`` (a number or its text) as a finite float, > 0 when ``positive``; else ConfigError."""
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise ConfigError(f"{name} must be a number; got {v!r}")
+        raise ConfigError(f"{name} must be a number; got {shown(v)}")
     try:
         f = float(v)
     except ValueError:
-        raise ConfigError(f"{name} must be a number; got {v!r}") from None
+        raise ConfigError(f"{name} must be a number; got {shown(v)}") from None
+    except OverflowError:                     # an integer past float's range (400 digits)
+        raise ConfigError(f"{name} must be a finite number; got {format_value(v)}") from None
     if not math.isfinite(f):
-        raise ConfigError(f"{name} must be a finite number; got {v}")
+        raise ConfigError(f"{name} must be a finite number; got {format_value(v)}")
     if positive and f <= 0:
         raise ConfigError(f"{name} must be > 0; got {format_value(v)}")
     return f
@@ -79,20 +83,20 @@ def check_number(name: str, v, positive: bool = False) -> float:
 def check_integer(name: str, v, lo: int, hi: int | None = None) -> int:
     """``v`` (a whole number or its text) as an int in [lo, hi] (hi None: no upper bound)."""
     if isinstance(v, bool):
-        raise ConfigError(f"{name} must be a whole number; got {v!r}")
+        raise ConfigError(f"{name} must be a whole number; got {shown(v)}")
     try:
         i = int(v)
         if isinstance(v, float) and v != i:
             raise ValueError
         if isinstance(v, str):
             i = int(v.strip())
-    except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{name} must be a whole number; got {v!r}") from None
+    except (TypeError, ValueError, OverflowError):     # ValueError: also past int's 4300 digits
+        raise ConfigError(f"{name} must be a whole number; got {shown(v)}") from None
     if hi is None:
         if i < lo:
-            raise ConfigError(f"{name} must be >= {lo}; got {i}")
+            raise ConfigError(f"{name} must be >= {lo}; got {shown(i)}")
     elif not lo <= i <= hi:
-        raise ConfigError(f"{name} must be between {lo} and {hi}; got {i}")
+        raise ConfigError(f"{name} must be between {lo} and {hi}; got {shown(i)}")
     return i
 
 
@@ -100,22 +104,22 @@ def check_init(init, others: Mapping) -> dict:
     """Explicit initial parameters of the model ``others`` describes (its model and hidden)."""
     if not ModelSpec(others["model"], others["hidden"]).has_hidden_layer:
         if not isinstance(init, dict) or set(init) != set(LINEAR_PARAM_NAMES):
-            raise ConfigError(f"init of the linear model must have exactly the keys w, b; got {init!r}")
+            raise ConfigError(f"init of the linear model must have exactly the keys w, b; got {shown(init)}")
         return {k: check_number(f"init {k}", init[k]) for k in LINEAR_PARAM_NAMES}
     hidden = others["hidden"]
     if not isinstance(init, dict):
-        raise ConfigError(f"init must be an object with w1, b1, w2, b2; got {init!r}")
+        raise ConfigError(f"init must be an object with w1, b1, w2, b2; got {shown(init)}")
     missing = [k for k in PARAM_NAMES if k not in init]
     extra = sorted(set(init) - set(PARAM_NAMES))
     if missing or extra:
         raise ConfigError(f"init must have exactly the keys w1, b1, w2, b2; "
-                          f"{'missing ' + missing[0] if missing else 'unknown ' + repr(extra[0])}")
+                          f"{'missing ' + missing[0] if missing else 'unknown ' + shown(extra[0])}")
     out = {}
     for k in ("w1", "b1", "w2"):
         v = init[k]
         vals = [v] if isinstance(v, (int, float)) and not isinstance(v, bool) else v
         if not isinstance(vals, (list, tuple)):
-            raise ConfigError(f"init {k} must be a list of {hidden} numbers; got {v!r}")
+            raise ConfigError(f"init {k} must be a list of {hidden} numbers; got {shown(v)}")
         if len(vals) != hidden:
             raise ConfigError(f"init {k} must have {hidden} values (one per hidden unit); got {len(vals)}")
         out[k] = [check_number(f"init {k}", x) for x in vals]
@@ -147,6 +151,7 @@ class Field:
     lo: float | None = None               # NUMBER, INTEGER: inclusive bounds
     hi: float | None = None
     hi_open: bool = False                 # NUMBER: hi itself is refused (momentum β in [0, 1))
+    max_count: int | None = None          # NUMBERS: at most this many
     positive: bool = False                # NUMBER, NUMBERS: > 0
     choices: Mapping | None = None        # CHOICE: name -> what it is
     ignored_if: str | None = None         # not checked when this other field is set (dataset: data_file)
@@ -219,19 +224,22 @@ def _check_integer(f: Field, v, others):
 
 def _check_choice(f: Field, v, others):
     if not isinstance(v, str) or v not in f.choices:
-        raise ConfigError(f"{f.label} must be one of {', '.join(f.choices)}; got {v!r}")
+        raise ConfigError(f"{f.label} must be one of {', '.join(f.choices)}; got {shown(v)}")
     return v
 
 
 def _check_path(f: Field, v, others):
+    """None, or a file name: text, not empty, no NUL (an integer would be taken as a file
+    descriptor: 0 reads the keyboard)."""
+    if v is not None and (not isinstance(v, str) or not v.strip() or "\0" in v):
+        raise ConfigError(f"{f.label} must be a file name; got {shown(v)}")
     return v
 
 
 def _check_pair(f: Field, v, others):
-    try:
-        lo, hi = v
-    except (TypeError, ValueError):
-        raise ConfigError(f"{f.label} must be two numbers LO HI; got {v!r}") from None
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise ConfigError(f"{f.label} must be two numbers LO HI; got {shown(v)}")
+    lo, hi = v
     lo, hi = f._number(lo), f._number(hi)
     if not lo < hi:
         raise ConfigError(f"{f.label} must have LO < HI; got {format_value(lo)} {format_value(hi)}")
@@ -240,12 +248,12 @@ def _check_pair(f: Field, v, others):
 
 def _check_numbers(f: Field, v, others):
     values = (v,) if isinstance(v, (int, float, str)) else v
-    try:
-        n = len(values)
-    except TypeError:
-        raise ConfigError(f"{f.label} must be a list of numbers; got {v!r}") from None
-    if n == 0:
+    if not isinstance(values, (list, tuple)):
+        raise ConfigError(f"{f.label} must be a list of numbers; got {shown(v)}")
+    if not values:
         raise ConfigError(f"{f.label}: give at least one")
+    if f.max_count is not None and len(values) > f.max_count:
+        raise ConfigError(f"{f.label}: at most {f.max_count} runs; got {len(values)}")
     return tuple(f._number(x) for x in values)
 
 
@@ -277,11 +285,11 @@ FIELDS: dict[str, Field] = {
         Field("noise", NUMBER, 0.1, "noise", "Noise σ",
               "standard deviation of the noise added to y",
               "Standard deviation of the Gaussian noise added to each y.",
-              "Data", flag="--noise", metavar="SIGMA", lo=0),
+              "Data", flag="--noise", metavar="SIGMA", lo=0, hi=MAX_MAGNITUDE),
         Field("x_range", PAIR, (0.0, 2.0), "x range", "x range",
               "x values, evenly spaced",
               ("Smallest x of the generated points.", "Largest x of the generated points."),
-              "Data", flag="--x-range", metavar=("LO", "HI")),
+              "Data", flag="--x-range", metavar=("LO", "HI"), lo=-MAX_MAGNITUDE, hi=MAX_MAGNITUDE),
         Field("model", CHOICE, "mlp", "model", "Model",
               "one of: {choices} (linear: no hidden layer)",
               "The tutorial's network, or the model without a hidden layer (its loss is quadratic, so the "
@@ -298,7 +306,7 @@ FIELDS: dict[str, Field] = {
         Field("learning_rates", NUMBERS, (0.1,), "learning rate", "Learning rates",
               "learning rates, trained side by side",
               "Type the selected run's learning rate (such as 0.1 or 3e-3) and press Enter.",
-              "Learning rates", flag="--lr", metavar="LR", positive=True),
+              "Learning rates", flag="--lr", metavar="LR", positive=True, max_count=MAX_RUNS),
         Field("steps", INTEGER, 2000, "steps", "Step budget",
               "gradient-descent updates per run",
               "Gradient-descent updates per run: the step budget.",

@@ -98,7 +98,7 @@ class FileCommands(QObject):
 
     def save_experiment(self, path) -> bool:
         exp = self.window.controller.experiment
-        return self._guard(path, write_atomic, path, lambda fh: fh.write(exp.to_json()), "Save experiment")
+        return self._guard(path, write_atomic, path, lambda fh: fh.write(exp.file_text(path)), "Save experiment")
 
     def open_experiment(self, path) -> bool:
         w = self.window

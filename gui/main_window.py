@@ -10,7 +10,6 @@ What a change does while training (also in Help ▸ How to read the views):
 """
 from __future__ import annotations
 
-import json
 import os
 
 from dataclasses import replace
@@ -221,15 +220,23 @@ class MainWindow(QMainWindow):
         self.controls.runs.selection_changed.connect(self._on_runs_selection_changed)
 
     def _first_experiment(self, experiment):
+        """``experiment``, else the one remembered in the settings, else the default one (with
+        a message naming the settings file if the remembered one no longer loads)."""
         if experiment is not None:
             return experiment
         if self.remember:
             text = self.settings.value("experiment", "", type=str)
             if text:
                 try:
-                    return Experiment.from_dict(json.loads(text), where="last experiment")
-                except (ConfigError, ValueError):
-                    pass
+                    exp = Experiment.parse(text, where="the last experiment")
+                    exp.check_working_set(loss_records=2)
+                    if exp.data_file is not None:
+                        exp.make_data()                    # still there, still readable
+                    return exp
+                except ConfigError as e:
+                    self.show_error("The last experiment could not be loaded",
+                                    f"{e} (remembered in {self.settings.fileName()}); "
+                                    "starting on the default experiment")
         return preset(DEFAULT_PRESET)
 
     def _restore_geometry(self) -> None:
@@ -251,6 +258,7 @@ class MainWindow(QMainWindow):
     def load_experiment(self, exp: Experiment) -> bool:
         """Start ``exp`` at step 0 (keeps training if it was); False and a message if it fails."""
         try:
+            exp.check_working_set(loss_records=2)          # the trainer's losses and the controller's
             self.controller.load(exp)
         except ConfigError as e:
             self.show_error("The experiment could not be loaded", str(e))

@@ -203,7 +203,7 @@ def test_flags_override_the_preset_and_reshape_rules(tmp_path):
     assert (exp.x_range, exp.learning_rates, exp.samples, exp.steps) == ((-1.0, 1.0), (0.2, 0.3), 9, 2000)
     cfg = tmp_path / "e.json"
     cfg.write_text(json.dumps({"data_file": "points.csv"}))
-    assert parse("--config", str(cfg)).data_file == "points.csv"
+    assert parse("--config", str(cfg)).data_file == str(tmp_path / "points.csv")   # from the file's folder
     exp = parse("--config", str(cfg), "--dataset", "sine")                                  # --dataset drops the file
     assert (exp.dataset, exp.data_file) == ("sine", None)
 
@@ -317,3 +317,46 @@ def test_lr_find_writes_json_and_csv_of_the_ramp(tmp_path):
     assert [[float(c) for c in row[1:]] for row in rows[1:]] == [
         [a, b, c] for a, b, c in zip(d["lrs"], d["losses"], d["smoothed"])]
     assert f"valley (fastai's default)  {expected.valley:.3g}" in r.stdout
+
+
+# -- negative numbers of every form are values; every bad file is one line ---------------------
+@pytest.mark.parametrize("args, message", [
+    (["train", "--lr", "-inf"], "learning rate must be a finite number; got -inf"),
+    (["train", "--x-range", "-1.5e308", "1.5e308"], "x range must be >= -1e+300; got -1.5e+308"),
+    (["train", "--lr", "-1e-3"], "learning rate must be > 0; got -1e-3"),
+    (["train", "--noise", "-nan"], "noise must be a finite number; got -nan"),
+    (["train", "--lr", *["0.1"] * 17], "learning rate: at most 16 runs; got 17"),
+])
+def test_negative_numbers_are_values_and_named(args, message, capsys):
+    """Pins main._Parser's use of argparse's _negative_number_matcher: if argparse changes it,
+    these say "expected 2 arguments" again."""
+    import main
+    assert main.main(args) == 2
+    assert capsys.readouterr().err == f"lrlab: error: {message}\n"
+
+
+def test_x_range_of_negative_exponents_trains():
+    import main
+    exp = main.experiment_from_args(main.build_parser().parse_args(["train", "--x-range", "-2.5e-1", "1e0"]))
+    assert exp.x_range == (-0.25, 1.0)
+
+
+def test_malformed_config_files_exit_2_with_one_line(tmp_path):
+    bad = {"deep": "[" * 100_000 + "]" * 100_000, "digits": '{"samples": ' + "9" * 5000 + "}",
+           "fd": '{"data_file": 1}', "runs": '{"learning_rates": [' + ",".join(["0.1"] * 100_000) + "]}"}
+    for name, text in bad.items():
+        cfg = tmp_path / f"{name}.json"
+        cfg.write_text(text)
+        r = lrlab("train", "--config", str(cfg), "--steps", "1")
+        assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, (name, r.stderr)
+        assert "Traceback" not in r.stderr
+
+
+def test_the_working_set_is_checked_before_training(monkeypatch, capsys):
+    import main
+    monkeypatch.setattr("core.experiment.memory_limit", lambda: 2**30)
+    args = ["train", "--samples", "100000", "--hidden", "512", "--lr", *["0.1"] * 16]
+    assert main.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lrlab: error: the experiment needs about 12.3 GiB of memory (16 runs × 100000 samples "
+                          "× 512 hidden units, 2000 steps); the limit is 1 GiB") and err.count("\n") == 1

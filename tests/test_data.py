@@ -51,3 +51,32 @@ def test_bad_csv_cell_names_line_and_column(tmp_path, text, words):
     for w in words:
         assert w in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_a_data_file_over_the_samples_limit_is_refused_while_read(tmp_path):
+    from core.data import MAX_SAMPLES, count_rows
+    p = tmp_path / "big.csv"
+    p.write_text("x,y\n" + "1,2\n" * MAX_SAMPLES)                 # exactly the limit, and a header
+    assert len(load_csv(p)) == MAX_SAMPLES and count_rows(p) == MAX_SAMPLES + 1
+    p.write_text("1,2\n" * (MAX_SAMPLES + 1))
+    with pytest.raises(ConfigError, match=f"more than {MAX_SAMPLES} data rows"):
+        load_csv(p)
+    assert count_rows(p) == MAX_SAMPLES + 1                          # perhaps a header: load_csv decides
+    p.write_text("1,2\n" * (MAX_SAMPLES + 2))
+    for f in (load_csv, count_rows):
+        with pytest.raises(ConfigError, match=f"more than {MAX_SAMPLES} data rows; samples must be between 1 and "
+                                              f"{MAX_SAMPLES}"):
+            f(p)
+    assert len(load_csv(p, max_rows=MAX_SAMPLES + 2)) == MAX_SAMPLES + 2   # the cap refused it, not the parser
+
+
+def test_data_beyond_the_magnitude_bound_and_names_that_are_not_files_are_refused(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("0,1\n1,1.5e308\n")
+    with pytest.raises(ConfigError, match=r"line 2, column y: '1.5e308' is beyond ±1e\+300"):
+        load_csv(p)
+    p.write_text("0,1\n1,-1e300\n")
+    assert load_csv(p).y[1] == -1e300
+    for bad in (0, 1, None):
+        with pytest.raises(ConfigError, match="data file must be a file name"):
+            load_csv(bad)

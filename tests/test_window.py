@@ -689,3 +689,28 @@ def test_the_keys_the_help_lists_are_the_actions_keys_and_back(qtbot, window):
         assert getattr(window, f"{name}_action").shortcut() == key
         assert f"<b>{key_text(key)}</b>" in shortcuts_html()
     assert window.start_action.shortcut() == QKeySequence(Qt.Key_Space)
+
+
+# -- bad files and remembered experiments (w-input) ----------------------------------------------
+@pytest.mark.parametrize("remembered", [
+    '{"learning_rates": [' + ",".join(["0.1"] * 100_000) + "]}",       # 100,000 runs: refused, not shown
+    "[" * 100_000 + "]" * 100_000,                                     # nesting past the JSON parser
+    '{"data_file": "gone.csv"}',                                        # a file no longer there
+])
+def test_a_remembered_experiment_that_no_longer_loads_starts_the_default_one(qtbot, private_settings, remembered):
+    from gui.main_window import DEFAULT_PRESET
+    s = QSettings(str(private_settings), QSettings.IniFormat)
+    s.setValue("experiment", remembered)
+    s.sync()
+    w = make_window(qtbot, private_settings, experiment=None)
+    assert w.experiment == preset(DEFAULT_PRESET)
+    assert str(private_settings) in w.last_error and "default experiment" in w.last_error
+
+
+def test_open_shows_why_a_file_is_refused(qtbot, window, tmp_path):
+    before = window.experiment
+    for text in ('{"data_file": 0}', '{"noise": ' + "9" * 400 + "}", '{"x_range": [-1.5e308, 1.5e308]}'):
+        path = tmp_path / "bad.json"
+        path.write_text(text)
+        assert not window.open_experiment(str(path))
+        assert window.last_error and "\n" not in window.last_error and window.experiment == before
