@@ -47,24 +47,16 @@ class Experiment:
     # One core.optim.Recipe per run (rate, optimizer, schedule), or None: every run is gradient
     # descent at a constant rate from ``learning_rates`` (LR Lab's numbers before recipes, bit
     # for bit).  When set, ``validated()`` makes ``learning_rates`` the runs' rates.
-    runs: tuple | None = None
+    runs: tuple | None = FIELDS["runs"].default
 
     # -- validation ---------------------------------------------------------------------
     def validated(self) -> "Experiment":
         """Return self with normalized types, or raise ConfigError naming the field and value
         (every field checked as core.fields.FIELDS describes it)."""
         checked = check_fields({name: getattr(self, name) for name in FIELDS})
-        if self.runs is None:
-            return replace(self, **checked)
-        if isinstance(self.runs, (str, bytes)) or not hasattr(self.runs, "__len__") or len(self.runs) == 0:
-            raise ConfigError(f"runs must be a list of one or more recipes; got {self.runs!r}")
-        runs = []
-        for i, r in enumerate(self.runs, 1):
-            if not isinstance(r, Recipe):
-                raise ConfigError(f"run {i} must be a recipe (lr, optimizer, schedule); got {r!r}")
-            runs.append(r.check(checked["steps"], where=f"run {i}: "))
-        checked["learning_rates"] = tuple(r.lr for r in runs)
-        return replace(self, **checked, runs=tuple(runs))
+        if checked["runs"] is not None:                  # the runs' rates are the learning rates
+            checked["learning_rates"] = tuple(r.lr for r in checked["runs"])
+        return replace(self, **checked)
 
     def recipes(self) -> tuple:
         """One core.optim.Recipe per run: ``runs``, or gradient descent at each learning rate."""

@@ -311,8 +311,29 @@ FIELDS: dict[str, Field] = {
               "explicit initial parameters: w1, b1, w2, b2 (w, b for the linear model)",
               "Explicit initial parameters, shared by every run.",
               "Model", check_value=check_init),
+        Field("runs", PARAMS, None, "runs", "Recipes",
+              "one recipe per run: lr, optimizer and its parameters, schedule",
+              "Each run's recipe: its learning rate, optimizer and schedule (None: gradient descent at "
+              "each learning rate).",
+              "Learning rates", check_value=lambda v, others: check_runs(v, others)),
     )
 }
+
+
+def check_runs(runs, others: Mapping) -> tuple:
+    """One checked core.optim.Recipe per run (the budget is ``others["steps"]``); the messages
+    name the run: "run 2: momentum must be < 1; got 1"."""
+    from .optim import Recipe                     # core.optim reads this module's RECIPE_FIELDS
+    if isinstance(runs, (str, bytes, Mapping)) or not hasattr(runs, "__len__") or len(runs) == 0:
+        raise ConfigError(f"runs must be a list of one or more recipes; got {runs!r}")
+    out = []
+    for i, r in enumerate(runs, 1):
+        if isinstance(r, Mapping):                # a run as the JSON file writes it
+            r = Recipe.from_dict(dict(r), where=f"run {i}")
+        if not isinstance(r, Recipe):
+            raise ConfigError(f"run {i} must be a recipe (lr, optimizer, schedule); got {r!r}")
+        out.append(r.check(others.get("steps"), where=f"run {i}: "))
+    return tuple(out)
 
 
 def check_fields(values: Mapping) -> dict:
