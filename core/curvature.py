@@ -80,6 +80,20 @@ def eigenvalues(hess: np.ndarray) -> np.ndarray:
         return np.linalg.eigvalsh(hess)
 
 
+def preconditioned_eigenvalues(hess: np.ndarray, precond: np.ndarray) -> np.ndarray:
+    """Ascending eigenvalues of P^(−1/2) H P^(−1/2) for a diagonal preconditioner P:
+    (..., P, P) and (..., P) → (..., P).
+
+    An adaptive optimizer (RMSprop, Adam) steps θ ← θ − η·P⁻¹m, so on a quadratic its error
+    evolves by I − ηP⁻¹H, whose eigenvalues are those of the symmetric P^(−1/2) H P^(−1/2)
+    (similar matrices): the top one, the preconditioned sharpness, is what its stability limit
+    bounds (core.optim: 2/η for RMSprop, (2 + 2β1)/((1 − β1)η) for Adam).
+    """
+    d = 1.0 / np.sqrt(np.asarray(precond, dtype=float))
+    with np.errstate(all="ignore"):
+        return eigenvalues(np.asarray(hess, dtype=float) * d[..., :, None] * d[..., None, :])
+
+
 @dataclass(frozen=True)
 class Forecast:
     """What the curvature at a point says about each learning rate."""

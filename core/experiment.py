@@ -23,7 +23,7 @@ from .errors import ConfigError, shown
 from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds)
 from .outcomes import WINDOW
 from .models import ModelSpec
-from .optim import GradientDescent
+from .optim import GradientDescent, MixedRule, Recipe, rule_for  # noqa: F401 (MixedRule, Recipe: for importers)
 
 FORMAT = "lrlab-experiment"
 VERSION = 1
@@ -64,12 +64,23 @@ class Experiment:
     steps: int = FIELDS["steps"].default
     seed: int = FIELDS["seed"].default
     init: dict | None = field(default=FIELDS["init"].default, compare=True)   # explicit w1, b1, w2, b2
+    # One core.optim.Recipe per run (rate, optimizer, schedule), or None: every run is gradient
+    # descent at a constant rate from ``learning_rates`` (LR Lab's numbers before recipes, bit
+    # for bit).  When set, ``validated()`` makes ``learning_rates`` the runs' rates.
+    runs: tuple | None = FIELDS["runs"].default
 
     # -- validation ---------------------------------------------------------------------
     def validated(self) -> "Experiment":
         """Return self with normalized types, or raise ConfigError naming the field and value
         (every field checked as core.fields.FIELDS describes it)."""
-        return replace(self, **check_fields({name: getattr(self, name) for name in FIELDS}))
+        checked = check_fields({name: getattr(self, name) for name in FIELDS})
+        if checked["runs"] is not None:                  # the runs' rates are the learning rates
+            checked["learning_rates"] = tuple(r.lr for r in checked["runs"])
+        return replace(self, **checked)
+
+    def recipes(self) -> tuple:
+        """One core.optim.Recipe per run: ``runs``, or gradient descent at each learning rate."""
+        return self.runs if self.runs is not None else tuple(Recipe(lr) for lr in self.learning_rates)
 
     def n_samples(self) -> int:
         """Points of the data: ``samples`` (generated), the fixed set's, or the data file's
@@ -137,11 +148,25 @@ class Experiment:
         """θ₀ shared by every run: the explicit ``init``, else seeded (the second stream)."""
         return self.model_spec().initial_params(self.rngs()[1], self.init)
 
-    def update_rule(self, learning_rates=None, schedule=None):
+    def update_rule(self, learning_rates=None, schedule=None, steps: int | None = None):
         """The experiment's update rule (core.optim) at ``learning_rates`` (default: the
-        experiment's); ``schedule`` (an object with ``lr_at(t)``) varies them over the updates."""
-        lrs = self.learning_rates if learning_rates is None else learning_rates
-        return GradientDescent(lrs, schedule=schedule)
+        experiment's); ``schedule`` (an object with ``lr_at(t)``) varies them over the updates.
+
+        Without ``runs``: gradient descent (``GradientDescent``, today's numbers).  With ``runs``:
+        each run's recipe (``MixedRule``, or ``GradientDescent`` if every run is plain gradient
+        descent at a constant rate).  ``learning_rates`` given with ``runs`` (one run alone, the
+        range test): each rate takes the recipe of the first run with that rate, else the first
+        run's recipe at that rate.  ``steps``: the budget the schedules span (the experiment's)."""
+        if self.runs is None:
+            lrs = self.learning_rates if learning_rates is None else learning_rates
+            return GradientDescent(lrs, schedule=schedule)
+        recipes = self.runs
+        if learning_rates is not None:
+            by_lr = {}
+            for r in self.runs:
+                by_lr.setdefault(r.lr, r)
+            recipes = tuple(by_lr.get(float(lr), replace(self.runs[0], lr=float(lr))) for lr in learning_rates)
+        return rule_for(recipes, self.steps if steps is None else steps, schedule=schedule)
 
     def trainer(self, data: Dataset | None = None, sharpness_every: int = 0, *,
                 learning_rates=None, steps: int | None = None, rule=None) -> Trainer:
@@ -150,7 +175,8 @@ class Experiment:
         override the experiment's (one run alone, the range test's ramp)."""
         data = self.make_data() if data is None else data
         lrs = self.learning_rates if learning_rates is None else tuple(learning_rates)
-        rule = self.update_rule(lrs) if rule is None else rule
+        if rule is None:
+            rule = self.update_rule(None if learning_rates is None else lrs, steps=steps)
         return Trainer(data, self.model_spec(), lrs, self.initial_params(),
                        self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every)
 

@@ -319,8 +319,29 @@ FIELDS: dict[str, Field] = {
               "explicit initial parameters: w1, b1, w2, b2 (w, b for the linear model)",
               "Explicit initial parameters, shared by every run.",
               "Model", check_value=check_init),
+        Field("runs", PARAMS, None, "runs", "Recipes",
+              "one recipe per run: lr, optimizer and its parameters, schedule",
+              "Each run's recipe: its learning rate, optimizer and schedule (None: gradient descent at "
+              "each learning rate).",
+              "Learning rates", check_value=lambda v, others: check_runs(v, others)),
     )
 }
+
+
+def check_runs(runs, others: Mapping) -> tuple:
+    """One checked core.optim.Recipe per run (the budget is ``others["steps"]``); the messages
+    name the run: "run 2: momentum must be < 1; got 1"."""
+    from .optim import Recipe                     # core.optim reads this module's RECIPE_FIELDS
+    if isinstance(runs, (str, bytes, Mapping)) or not hasattr(runs, "__len__") or len(runs) == 0:
+        raise ConfigError(f"runs must be a list of one or more recipes; got {runs!r}")
+    out = []
+    for i, r in enumerate(runs, 1):
+        if isinstance(r, Mapping):                # a run as the JSON file writes it
+            r = Recipe.from_dict(dict(r), where=f"run {i}")
+        if not isinstance(r, Recipe):
+            raise ConfigError(f"run {i} must be a recipe (lr, optimizer, schedule); got {r!r}")
+        out.append(r.check(others.get("steps"), where=f"run {i}: "))
+    return tuple(out)
 
 
 def check_fields(values: Mapping) -> dict:
@@ -330,3 +351,90 @@ def check_fields(values: Mapping) -> dict:
     for name, f in FIELDS.items():
         checked[name] = f.check(values[name], {**values, **checked})
     return checked
+
+
+# -- the fields of a run's recipe: its optimizer and its learning-rate schedule ----------
+# Read by core.optim.Recipe.check and core.schedules.Schedule.check (one description of each
+# bound); the command line, JSON version 2 and the window read them from here too.  The names
+# are PyTorch's (torch.optim.SGD / RMSprop / Adam, torch.optim.lr_scheduler), so what a user
+# learns here reads like their PyTorch code; ``betas`` is two fields, beta1 and beta2.
+OPTIMIZERS = {
+    "gd": "gradient descent: θ ← θ − η·g",
+    "momentum": "heavy ball (SGD with momentum): v ← βv + g; θ ← θ − ηv",
+    "nesterov": "Nesterov (SGD, nesterov=True): v ← βv + g; θ ← θ − η(g + βv)",
+    "rmsprop": "RMSprop: s ← αs + (1 − α)g²; θ ← θ − η·g/(√s + ε)",
+    "adam": "Adam: bias-corrected moments, θ ← θ − η·m̂/(√v̂ + ε)",
+}
+SCHEDULES = {
+    "constant": "the run's rate at every update",
+    "step": "multiplied by gamma every step_size updates (StepLR)",
+    "exponential": "multiplied by gamma every update (ExponentialLR)",
+    "cosine": "half a cosine from the rate down to eta_min over the updates after the warmup (CosineAnnealingLR)",
+    "one-cycle": "up from rate/div_factor to the rate, then down to rate/(div_factor·final_div_factor) (OneCycleLR)",
+}
+
+RECIPE_FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("optimizer", CHOICE, "gd", "optimizer", "Optimizer",
+              "one of: {choices}",
+              "How the gradient becomes the update: plain gradient descent, momentum, Nesterov, RMSprop or Adam.",
+              "Optimizer", flag="--optimizer", metavar="NAME", choices=OPTIMIZERS),
+        Field("momentum", NUMBER, 0.9, "momentum", "Momentum β",
+              "momentum β of momentum and nesterov, in [{lo}, {hi})",
+              "β of heavy-ball and Nesterov momentum (PyTorch SGD's momentum), in [{lo}, {hi}).",
+              "Optimizer", flag="--momentum", metavar="BETA", lo=0.0, hi=1.0, hi_open=True),
+        Field("alpha", NUMBER, 0.99, "alpha", "RMSprop α",
+              "RMSprop's smoothing constant α, in [{lo}, {hi})",
+              "RMSprop's smoothing constant of the squared gradients, in [{lo}, {hi}).",
+              "Optimizer", flag="--alpha", metavar="ALPHA", lo=0.0, hi=1.0, hi_open=True),
+        Field("eps", NUMBER, 1e-8, "eps", "ε",
+              "ε of RMSprop and Adam, > 0",
+              "Added to the root of the squared-gradient average (RMSprop, Adam), > 0.",
+              "Optimizer", flag="--eps", metavar="EPS", positive=True),
+        Field("beta1", NUMBER, 0.9, "betas[0]", "Adam β1",
+              "Adam's β1, in [{lo}, {hi})",
+              "Adam's smoothing of the gradient (betas[0]), in [{lo}, {hi}).",
+              "Optimizer", flag="--beta1", metavar="B1", lo=0.0, hi=1.0, hi_open=True),
+        Field("beta2", NUMBER, 0.999, "betas[1]", "Adam β2",
+              "Adam's β2, in [{lo}, {hi})",
+              "Adam's smoothing of the squared gradient (betas[1]), in [{lo}, {hi}).",
+              "Optimizer", flag="--beta2", metavar="B2", lo=0.0, hi=1.0, hi_open=True),
+        Field("schedule", CHOICE, "constant", "schedule", "Schedule",
+              "one of: {choices}",
+              "How the learning rate changes over the updates.",
+              "Schedule", flag="--schedule", metavar="NAME", choices=SCHEDULES),
+        Field("step_size", INTEGER, 1000, "step_size", "Step size",
+              "step schedule: updates between two decays, >= {lo}",
+              "The step schedule multiplies the rate by γ every this many updates.",
+              "Schedule", flag="--step-size", metavar="S", lo=1, hi=MAX_STEPS),
+        Field("gamma", NUMBER, 0.1, "gamma", "γ",
+              "step and exponential schedules: the decay factor γ, > 0",
+              "The factor the rate is multiplied by (every step_size updates, or every update).",
+              "Schedule", flag="--gamma", metavar="G", positive=True),
+        Field("eta_min", NUMBER, 0.0, "eta_min", "Minimum rate",
+              "cosine schedule: the rate it ends at, >= {lo}",
+              "The rate the cosine schedule decays to.",
+              "Schedule", flag="--eta-min", metavar="LR", lo=0.0),
+        Field("pct_start", NUMBER, 0.3, "pct_start", "Rising part",
+              "one-cycle: the fraction of the updates spent rising, in (0, {hi})",
+              "The fraction of the one-cycle spent rising to the rate.",
+              "Schedule", flag="--pct-start", metavar="P", positive=True, hi=1.0, hi_open=True),
+        Field("div_factor", NUMBER, 25.0, "div_factor", "Start divisor",
+              "one-cycle: starts at rate/div_factor, > 0",
+              "The one-cycle starts at the rate divided by this.",
+              "Schedule", flag="--div-factor", metavar="D", positive=True),
+        Field("final_div_factor", NUMBER, 1e4, "final_div_factor", "Final divisor",
+              "one-cycle: ends at rate/(div_factor·final_div_factor), > 0",
+              "The one-cycle ends at its starting rate divided by this.",
+              "Schedule", flag="--final-div-factor", metavar="D", positive=True),
+        Field("warmup_steps", INTEGER, 0, "warmup steps", "Warmup steps",
+              "linear warmup over the first W updates (0: none)",
+              "A linear warmup over this many updates in front of the schedule (0: none).",
+              "Schedule", flag="--warmup", metavar="W", lo=0, hi=MAX_STEPS),
+        Field("warmup_start_factor", NUMBER, 1.0 / 3.0, "warmup start_factor", "Warmup start",
+              "the warmup starts at start_factor × the rate, in (0, {hi}]",
+              "The warmup's first rate, as a fraction of the run's rate (PyTorch LinearLR's start_factor).",
+              "Schedule", flag="--warmup-start", metavar="S", positive=True, hi=1.0),
+    )
+}
