@@ -2,6 +2,7 @@
 the speed tricks of network.MLP against the plain version.
 
     .venv/bin/python benchmarks/bench_network.py [--base /work/base] [--rounds 5] [--tricks-only]
+    .venv/bin/python benchmarks/bench_network.py --base /work/wt/speed-base   # a branch's starting commit
 
 K = 16 runs in lockstep, N = 100 samples of y = 2x + 1 + noise on [0, 1], H = 16 hidden
 units, float64, sigmoid and ReLU.  A "run-step" is one update of one run.
@@ -13,7 +14,9 @@ units, float64, sigmoid and ReLU.  A "run-step" is one update of one run.
                  of each is kept.  Two rows per activation: ``trainer`` is
                  ``Experiment(...).validated().trainer(data).step(S)`` (the command
                  line's path: losses, outcomes included), ``pass`` is the network's
-                 ``loss_and_grad`` alone.  Ratio new/old: the goal is >= 0.9.
+                 ``loss_and_grad`` alone, on θ laid out as that tree's engine lays it out
+                 (the old engine made a Fortran-ordered θ for K > 1).  Ratio new/old: the
+                 goal is >= 0.9.
 * tricks         in this process: ``network.MLP`` as it is, MLP without the e^−z sigmoid
                  path, and a plain numpy pass (z1, a1, ∂L/∂z1 … as fresh (K, N, H) arrays,
                  sums over samples by matmul, the loss as mean(r²)); the figures quoted in
@@ -57,7 +60,7 @@ for act in sys.argv[7].split(","):
         t0 = time.perf_counter(); tr.step(steps); best = min(best, time.perf_counter() - t0)
         assert tr.active.all()
     out[act + " trainer"] = K * steps / best
-    theta = np.array(np.broadcast_to(exp.initial_params(), (K, 3 * H + 1)))
+    theta = exp.trainer(data).theta.copy(order="K")    # the layout this tree's engine trains in
     grad = np.empty_like(theta)
     new_api = "x" in inspect.signature(network.MLP.loss_and_grad).parameters
     if new_api:

@@ -116,14 +116,14 @@ class MLP:
         x = np.ascontiguousarray(x, dtype=float)
         K, N, H = self.runs, x.size, self.hidden
         if self._x is None or self._x.size != N:
-            block = np.empty((K, 2 * H + 2, N))               # per run: [y_pred − y | σ'(z1) | a1 | 1]
-            block[:, 2 * H + 1] = 1.0
-            self._block = block                               # (K, 2H + 2, N): per-run matrices
-            self._r = block[:, 0]                             # y_pred − y_true        (K, N)
-            self._d = block[:, 1:H + 1]                       # z1, then σ'(z1)        (K, H, N)
-            self._a = block[:, H + 1:2 * H + 1]               # a1                     (K, H, N)
-            self._z1_rows = self._d
-            self._a1_1 = block[:, H + 1:]                     # [a1; 1]                (K, H + 1, N)
+            block = np.empty((2 * H + 2, K, N))               # [y_pred − y | σ'(z1) | a1 | 1]
+            block[2 * H + 1] = 1.0
+            self._block = block.transpose(1, 0, 2)            # (K, 2H + 2, N): per-run matrices
+            self._r = block[0]                                # y_pred − y_true        (K, N)
+            self._d = block[1:H + 1]                          # z1, then σ'(z1)        (H, K, N)
+            self._a = block[H + 1:2 * H + 1]                  # a1                     (H, K, N)
+            self._z1_rows = self._d.transpose(1, 0, 2)        # (K, H, N) view of the same rows
+            self._a1_1 = self._block[:, H + 1:, :]            # [a1; 1]                (K, H + 1, N)
             self._y_pred = np.empty((K, 1, N))
             self._dy = np.empty((K, 2, N))                    # [x·∂L/∂y_pred; ∂L/∂y_pred]
             self._x_dy = self._dy[:, 0, :, None]
@@ -207,8 +207,8 @@ class MLP:
         backward = self._backward_done
         z1 = np.matmul(self._w1_b1, self._x1).transpose(0, 2, 1)
         return Pass(x=self._x.copy(), w2=self._w2[:, 0, :].copy(), z1=z1,
-                    a1=self._a.transpose(0, 2, 1).copy(), y_pred=self._y_pred[:, 0, :].copy(),
-                    da1_dz1=self._d.transpose(0, 2, 1).copy() if backward else None,
+                    a1=self._a.transpose(1, 2, 0).copy(), y_pred=self._y_pred[:, 0, :].copy(),
+                    da1_dz1=self._d.transpose(1, 2, 0).copy() if backward else None,
                     dL_dy_pred=self._dy[:, 1, :].copy() if backward else None)
 
 
