@@ -97,6 +97,22 @@ class MLP:
       is exact, so this is −z1 to the bit) and saves σ's own negation, one pass over
       (K, H, N): without it the sigmoid pass ran at 0.96× (``--tricks-only``) and at
       0.85× the code before the change (old vs new rows), below the 0.9 goal.
+
+    A run's numbers do not depend on what trains beside it (issue 18: a run exported alone
+    matches its column in a comparison, bit for bit; tests/test_network.py and
+    tests/test_engine.py check it on random K, H, N, activations and rates).  Every
+    product is one per run (stacked matmuls: numpy calls BLAS once per run), and θ and
+    ∂L/∂θ come C-ordered (the engine makes them so; with another layout the strides BLAS
+    gets change with K).  What still changes with K is the row stride of the work area
+    (K·N), and OpenBLAS's gemv has a path of its own for a row stride equal to N ≤ 3 with
+    a unit-stride vector (a run alone, K = 1).  So the output layer reads [w2 | b2] from
+    a copy made every pass into every second slot of a small buffer: a stride-2 vector
+    whatever K.  That is also how the code before the change read it for K > 1 (θ was then
+    Fortran-ordered), so those CSVs keep every bit; with a unit stride, exercise 4's
+    oscillating η = 0.5 column moves by 3.7e-7 relative.  (A per-run work area
+    (K, 2H + 2, N), rows N apart whatever K, interleaves the σ'(z1) and a1 rows, and numpy
+    copies an input that may overlap the output before every elementwise pass: 0.5× the
+    run-steps per second.)
     """
 
     def __init__(self, hidden: int, activation: str, runs: int = 1):
