@@ -61,7 +61,9 @@ class Trainer:
         self.rule = rule or GradientDescent(self.learning_rates)
         self.net = model.build(runs=K)
         theta0 = np.asarray(theta0, dtype=float)
-        self.theta = np.array(np.broadcast_to(theta0, (K, model.n_params)))
+        # C-ordered whatever K (np.array would keep the broadcast's layout, Fortran for K > 1),
+        # so each run's products see the same strides as a run alone (see network.MLP)
+        self.theta = np.array(np.broadcast_to(theta0, (K, model.n_params)), order="C")
         self.grad = np.empty_like(self.theta)
         # The last W + 1 updates and the parameters after them (W = the outcome window), in
         # rings indexed by step % (W + 1): the update rule writes each update straight into its

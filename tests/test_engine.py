@@ -4,6 +4,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import outcomes as oc
 from core.data import Dataset
@@ -43,6 +45,43 @@ def test_vectorized_runs_equal_separate_runs():
         alone.step(300)
         np.testing.assert_allclose(together.loss_history()[k], alone.loss_history()[0], rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(together.theta[k], alone.theta[0], rtol=1e-12, atol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), runs=st.integers(2, 7), hidden=st.integers(1, 20),
+       samples=st.integers(1, 120), model=st.sampled_from(["sigmoid", "relu", "tanh", "identity", "linear"]))
+def test_a_run_is_bit_identical_whatever_trains_beside_it(seed, runs, hidden, samples, model):
+    """Issue 18: each run trained alone gives, to the bit, its loss row and parameters of the
+    group (random sizes, activations, rates from creeping to blowing up, at any position)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3, 3, samples)
+    d = Dataset(x, 2 * x + 1 + rng.normal(0, 0.5, samples), "linear")
+    spec = ModelSpec("linear") if model == "linear" else mlp(hidden, model)
+    theta0 = spec.initial_params(rng)
+    lrs = 10.0 ** rng.uniform(-3, 1.5, runs)
+    steps = 40
+    group = Trainer(d, spec, lrs, theta0, steps)
+    for n in rng.integers(1, 15, size=10):          # in batches, as the window trains
+        group.step(n)
+    group.step(steps)
+    for k, lr in enumerate(lrs):
+        alone = Trainer(d, spec, [lr], theta0, steps)
+        alone.step(steps)
+        assert group.loss_history()[k].tobytes() == alone.loss_history()[0].tobytes(), (k, lr)
+        assert group.theta[k].tobytes() == alone.theta[0].tobytes(), (k, lr)
+        assert group.progress().grad[k].tobytes() == alone.progress().grad[0].tobytes(), (k, lr)
+
+
+def test_exercise3_alone_is_its_column_beside_a_run_that_blows_up():
+    """The issue's case: ``--lr 0.1`` against ``--lr 1e6 0.1`` (they differed from step 27)."""
+    e = preset("exercise3").validated()
+    alone = replace(e, learning_rates=(0.1,)).trainer()
+    pair = replace(e, learning_rates=(1e6, 0.1)).trainer()
+    alone.step(e.steps)
+    pair.step(e.steps)
+    assert not pair.active[0]
+    np.testing.assert_array_equal(pair.loss_history()[1], alone.loss_history()[0])
+    np.testing.assert_array_equal(pair.theta[1], alone.theta[0])
 
 
 def test_losses_are_recorded_after_every_update():
