@@ -219,3 +219,77 @@ def test_recipe_text_reads_each_optimizer():
     assert recipe_text(Recipe(0.5, "rmsprop", eps=1e-6)) == "lr=0.5 · rmsprop α 0.99 ε 1e-06"
     assert recipe_text(Recipe(0.5, schedule=Schedule("one-cycle"))) == "lr=0.5 · one-cycle"
     assert recipe_text(Recipe(0.5, schedule=Schedule("exponential", gamma=0.99))) == "lr=0.5 · exponential ×0.99"
+
+
+# -- the Curvature tab: ηₜ and each run's own limit ---------------------------------------------------
+TIMEOUT = 30_000
+LINEAR = Experiment(model="linear", dataset="linear", samples=100, noise=0.0, x_range=(0.0, 1.0), steps=400,
+                    init={"w": 0.0, "b": 0.0},
+                    runs=(Recipe(1.0), Recipe(1.0, "momentum", momentum=0.9),
+                          Recipe(0.5, "adam", schedule=Schedule("cosine", warmup_steps=50, warmup_start_factor=0.1)),
+                          Recipe(0.3, schedule=Schedule("step", step_size=100, gamma=0.5)))).validated()
+
+
+@pytest.fixture
+def tabs(qtbot):
+    from gui.analysis_views import AnalysisTabs
+    t = AnalysisTabs()
+    qtbot.addWidget(t)
+    t.resize(1100, 800)
+    t.show()
+    qtbot.waitExposed(t)
+    with qtbot.waitSignal(t.critical_lr_changed, timeout=TIMEOUT) as blocker:
+        t.set_experiment(LINEAR, LINEAR.make_data())
+    t.critical = blocker.args[0]
+    yield t
+    t.shutdown()
+
+
+def test_the_rate_plot_draws_each_runs_schedule(tabs):
+    rates = tabs.curvature.rates
+    for k, r in enumerate(LINEAR.runs):
+        expected = r.schedule.check(LINEAR.steps).rates(r.lr, LINEAR.steps)          # core's schedule, one run
+        np.testing.assert_array_equal(rates.curves[k].xData, np.arange(LINEAR.steps))
+        np.testing.assert_allclose(10 ** rates.curves[k].yData, expected, rtol=1e-12)
+    # by hand: the step schedule halves every 100 updates; the warmup starts at a tenth of the rate
+    assert 10 ** rates.curves[3].yData[[0, 99, 100, 399]] == pytest.approx([0.3, 0.3, 0.15, 0.0375])
+    assert 10 ** rates.curves[2].yData[0] == pytest.approx(0.05)
+
+
+def test_each_run_is_held_against_its_own_limit(tabs):
+    plot = tabs.curvature.sharpness
+    # (2 + 2β)/η for heavy ball, 2/η for gradient descent, (2 + 2β1)/((1 − β1)η) = 38/η for Adam (at t = 0:
+    # its warmup's first rate 0.05), 2/η for the step schedule
+    assert [10 ** line.value() for line in plot.limits] == pytest.approx([2.0, 3.8, 38 / 0.05, 2 / 0.3])
+    assert plot.limits[1].label.format.startswith("(2+2β)/η = 3.8")
+    plot.set_step(150)                                               # the limits move with the schedules
+    assert 10 ** plot.limits[3].value() == pytest.approx(2 / 0.15)
+    assert 10 ** plot.limits[1].value() == pytest.approx(3.8)
+    # the scheduled runs also show their limit over the budget; the constant ones do not
+    assert plot.limit_curves[0].xData is None or len(plot.limit_curves[0].xData) == 0
+    np.testing.assert_allclose(10 ** plot.limit_curves[3].yData,
+                               2 / Schedule("step", step_size=100, gamma=0.5).rates(0.3, 400), rtol=1e-12)
+
+
+def test_the_forecast_gives_each_run_its_critical_rate(tabs):
+    x = np.linspace(0, 1, 100)
+    lam_max = np.linalg.eigvalsh(2 / 100 * np.array([[np.sum(x * x), np.sum(x)], [np.sum(x), 100]]))[-1]
+    assert lam_max == pytest.approx(2.535934, abs=1e-6)                 # the figure
+    assert tabs.critical[0] == pytest.approx(2 / lam_max) and tabs.critical[1] == pytest.approx(3.8 / lam_max)
+    assert tabs.critical[2] is None
+    panel = tabs.forecast_panel
+    verdicts = [panel.table.item(r, 2).text() for r in range(4)]
+    assert verdicts[1] == "stable: η* = 1.498"
+    assert verdicts[2].startswith("no exact forecast for adaptive optimizers")
+    assert "unstable" in verdicts[0]
+
+
+def test_adam_runs_show_their_preconditioned_sharpness(tabs):
+    tr = LINEAR.trainer(sharpness_every=50)
+    tr.step(200)
+    tabs.setCurrentWidget(tabs.curvature)
+    tabs.on_progress(tr.progress(0), LINEAR.learning_rates)
+    plot = tabs.curvature.sharpness
+    np.testing.assert_allclose(10 ** plot.curves[2].yData, tr.preconditioned_sharpness[2])
+    np.testing.assert_allclose(10 ** plot.curves[1].yData, tr.sharpness[1])
+    assert tabs.curvature.rates.marker.value() == 200
