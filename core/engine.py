@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .curvature import eigenvalues
+from .curvature import eigenvalues, preconditioned_eigenvalues
 from .data import Dataset
 from .models import ModelSpec
 from .optim import GradientDescent
@@ -33,6 +33,9 @@ class Progress:
     sharpness_steps: tuple = ()  # steps at which λ_max was measured (sharpness_every > 0)
     sharpness: np.ndarray | None = None     # (K, M) λ_max of every run at those steps
     dead_units: np.ndarray | None = None    # (K,) ReLU units that output 0 on every sample
+    # (K, M) λ_max of P^(−1/2) H P^(−1/2) at ``sharpness_steps`` (P: the run's preconditioner, core.optim);
+    # NaN for the runs that are not adaptive (RMSprop, Adam); None when no run is
+    preconditioned_sharpness: np.ndarray | None = None
 
 
 class Trainer:
@@ -48,7 +51,9 @@ class Trainer:
     every k steps (``sharpness_steps``, ``sharpness``, ``lambda_min``).  Training only
     notes the parameters at those steps; the eigenvalues are worked out, in batches, when
     ``sharpness`` or ``lambda_min`` is read (a window that does not show them does not
-    pay for them while it trains).
+    pay for them while it trains).  For adaptive runs (RMSprop, Adam: the rule's ``adaptive``)
+    it also notes the rule's ``preconditioner`` P there, and ``preconditioned_sharpness`` is
+    λ_max of P^(−1/2) H P^(−1/2), from the same Hessians (NaN for the other runs).
     """
 
     def __init__(self, data: Dataset, model: ModelSpec, learning_rates, theta0: np.ndarray,
@@ -92,7 +97,10 @@ class Trainer:
         self._mark_diverged(loss0)
         self.sharpness_every = int(sharpness_every)
         self.sharpness_steps, self._lam_max, self._lam_min = [], [], []
-        self._unmeasured = []                   # (θ, active) at the steps not yet measured
+        self._unmeasured = []                   # (θ, active, P or None) at the steps not yet measured
+        adaptive = getattr(self.rule, "adaptive", None)
+        self._adaptive = None if adaptive is None or not np.any(adaptive) else np.asarray(adaptive, dtype=bool)
+        self._lam_pre = []
         if self.sharpness_every:
             self._note_sharpness()
 
@@ -167,28 +175,45 @@ class Trainer:
         return self.model.hessian(self.theta, self.data.x, self.data.y)
 
     def _note_sharpness(self) -> None:
-        """Note this step's parameters (and which runs still train) for a λ measurement."""
+        """Note this step's parameters (and which runs still train, and the adaptive runs'
+        preconditioner: that of the update that led here) for a λ measurement."""
         self.sharpness_steps.append(self.t)
-        self._unmeasured.append((self.theta.copy(), self.active.copy()))
+        pre = None if self._adaptive is None else self.rule.preconditioner(self.theta.shape[1])[self._adaptive]
+        self._unmeasured.append((self.theta.copy(), self.active.copy(), pre))
 
     def _measure_noted(self, batch: int = 32) -> None:
         """λ_max and λ_min at the noted steps, ``batch`` steps' worth of Hessians at a time."""
         K = self.runs
         while self._unmeasured:
             noted, self._unmeasured = self._unmeasured[:batch], self._unmeasured[batch:]
-            ev = eigenvalues(self.model.hessian(np.concatenate([th for th, _ in noted]),
-                                                self.data.x, self.data.y))
-            stopped = ~np.concatenate([active for _, active in noted])
+            hess = self.model.hessian(np.concatenate([th for th, _, _ in noted]), self.data.x, self.data.y)
+            ev = eigenvalues(hess)
+            stopped = ~np.concatenate([active for _, active, _ in noted])
             top, bottom = ev[:, -1].copy(), ev[:, 0].copy()
             top[stopped] = bottom[stopped] = np.nan             # a stopped run has no curvature to show
             self._lam_max.extend(top.reshape(-1, K))
             self._lam_min.extend(bottom.reshape(-1, K))
+            if self._adaptive is not None:
+                rows = np.tile(self._adaptive, len(noted))      # the adaptive runs' Hessians, step by step
+                pre = np.full(top.shape, np.nan)
+                pre[rows] = preconditioned_eigenvalues(hess[rows], np.concatenate([p for _, _, p in noted]))[:, -1]
+                pre[stopped] = np.nan
+                self._lam_pre.extend(pre.reshape(-1, K))
 
     @property
     def sharpness(self) -> np.ndarray:
         """(K, M) λ_max of every run at each step of ``sharpness_steps``."""
         self._measure_noted()
         return np.array(self._lam_max).reshape(-1, self.runs).T
+
+    @property
+    def preconditioned_sharpness(self) -> np.ndarray | None:
+        """(K, M) λ_max of P^(−1/2) H P^(−1/2) at ``sharpness_steps`` for the adaptive runs (NaN for
+        the others); None when no run is adaptive."""
+        if self._adaptive is None:
+            return None
+        self._measure_noted()
+        return np.array(self._lam_pre).reshape(-1, self.runs).T
 
     @property
     def lambda_min(self) -> np.ndarray:
@@ -212,7 +237,7 @@ class Trainer:
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
                         grad, self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active,
                         tuple(self.sharpness_steps), self.sharpness if self.sharpness_every and sharpness else None,
-                        dead)
+                        dead, self.preconditioned_sharpness if self.sharpness_every and sharpness else None)
 
     @property
     def outcomes(self) -> tuple:

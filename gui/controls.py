@@ -9,6 +9,12 @@ window decides.  Typed values are never clamped: an invalid one turns its field 
 (gui.checked.CheckedField) and shows the reason under the group, and nothing changes
 until it is fixed.  Speed is not part of the experiment and is reported on its own
 (``speed_changed``).
+
+Each run is a recipe (core.optim.Recipe): the run list holds the runs, and the recipe group
+(gui.recipes.RecipeEditor) the selected run's optimizer and schedule.  Runs that are all plain
+gradient descent at a constant rate are proposed as ``learning_rates`` alone (``runs`` None:
+the experiment LR Lab has always had); any other recipe as ``runs``.  The preset buttons are
+``core.experiment.PRESETS``, in its order.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from core.fields import FIELDS
 from core.models import MODELS
 
 from .checked import CheckedField
+from .recipes import RecipeEditor
 from .runs import RunList
 from .style import ERROR_STYLE
 from .worker import FULL_SPEED
@@ -40,8 +47,20 @@ CSV_ITEM = "__csv__"
 MODEL_LABELS = {"mlp": "network 1 → H → 1", "linear": "linear ŷ = w·x + b"}
 LINEAR_TIP = ("The linear model has no hidden layer (ŷ = w·x + b): no activation and no hidden units. "
               "Choose the network to set them.")
-PRESET_BUTTONS = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
-                  "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates"}
+# Short button texts of some presets (the others show their title); the buttons are PRESETS'.
+PRESET_SHORT = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
+                "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates", "momentum": "Momentum: same η",
+                "warmup": "Warmup: same η"}
+
+
+def preset_text(name: str) -> str:
+    """A preset button's text: its short name, else the preset's title."""
+    return PRESET_SHORT.get(name, PRESETS[name].title)
+
+
+def plain(recipes) -> bool:
+    """Every run is gradient descent at a constant rate (the experiment needs no ``runs``)."""
+    return all(r.optimizer == "gd" and r.schedule.is_constant for r in recipes)
 PARTS = {"x_lo": ("x_range", 0), "x_hi": ("x_range", 1)}     # a typed box that holds one part of a pair
 
 
@@ -118,7 +137,7 @@ class ControlPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         for group in (self._build_presets(), self._build_data(), self._build_model(),
-                      self._build_runs(), self._build_training()):
+                      self._build_runs(), self._build_recipe(), self._build_training()):
             layout.addWidget(group)
         layout.addStretch(1)
         self.set_experiment(self._exp)
@@ -129,8 +148,8 @@ class ControlPanel(QWidget):
         box = QGroupBox("Presets (from the tutorial)")
         grid = QGridLayout(box)
         self.preset_buttons = {}
-        for i, (name, text) in enumerate(PRESET_BUTTONS.items()):
-            button = QPushButton(text)
+        for i, name in enumerate(PRESETS):
+            button = QPushButton(preset_text(name))
             button.setToolTip(PRESETS[name].description)
             button.clicked.connect(partial(self._on_preset_button_clicked, name))
             grid.addWidget(button, i // 2, i % 2)
@@ -189,7 +208,17 @@ class ControlPanel(QWidget):
         g = self.runs_group = self._group("Learning rates")
         self.runs = RunList()
         g.form.addRow(self.runs)
-        self.runs.rates_changed.connect(self._on_runs_rates_changed)
+        self.runs.runs_changed.connect(self._on_runs_runs_changed)
+        self.runs.selection_changed.connect(self._on_runs_selection_changed)
+        return g
+
+    def _build_recipe(self) -> QGroupBox:
+        g = self.recipe_group = _Group("Recipe of the selected run")     # RECIPE_FIELDS' groups, not FIELDS'
+        g.setToolTip("The selected run's optimizer and learning-rate schedule, as PyTorch names them.")
+        self.recipe = RecipeEditor()
+        g.form.addRow(self.recipe)
+        self.recipe.recipe_edited.connect(self._on_recipe_recipe_edited)
+        self.recipe.apply_all.connect(self._on_recipe_apply_all)
         return g
 
     def _build_training(self) -> QGroupBox:
@@ -290,9 +319,17 @@ class ControlPanel(QWidget):
         for w, tip in ((self.activation, FIELDS["activation"].tip_text), (self.hidden, FIELDS["hidden"].tip_text)):
             w.setEnabled(network)
             w.setToolTip(tip if network else LINEAR_TIP)
-        self.runs.set_rates(exp.learning_rates)
-        for group in self.groups.values():
+        self.runs.set_runs(exp.recipes())
+        self._show_recipe()
+        for group in (*self.groups.values(), self.recipe_group):
             group.show_error("")
+
+    def _show_recipe(self) -> None:
+        """The selected run's recipe in the recipe group."""
+        k = self.runs.selected()
+        recipes = self._exp.recipes()
+        if k < len(recipes):
+            self.recipe.set_recipe(recipes[k], self._exp.steps, where=f"run {k + 1}: ")
 
     def set_speed(self, speed: int) -> None:
         index = SPEEDS.index(speed) if speed in SPEEDS else SPEEDS.index(DEFAULT_SPEED)
@@ -353,9 +390,38 @@ class ControlPanel(QWidget):
         self._group_of(key).show_error("")
         self._propose(candidate)
 
+    def _propose_runs(self, recipes: tuple, group: "_Group") -> None:
+        """Propose the experiment with these runs (``learning_rates`` alone when they are plain);
+        core's message under ``group`` if it refuses them."""
+        recipes = tuple(recipes)
+        changes = ({"runs": None, "learning_rates": tuple(r.lr for r in recipes)} if plain(recipes)
+                   else {"runs": recipes})
+        try:
+            candidate = replace(self._exp, **changes).validated()
+        except ConfigError as e:
+            group.show_error(str(e))
+            return
+        group.show_error("")
+        self._propose(candidate)
+
     @Slot(tuple)
-    def _on_runs_rates_changed(self, rates: tuple) -> None:
-        self._try("learning_rates", tuple(rates))
+    def _on_runs_runs_changed(self, recipes: tuple) -> None:
+        self._propose_runs(recipes, self.runs_group)
+
+    @Slot(int)
+    def _on_runs_selection_changed(self, k: int) -> None:
+        self._show_recipe()
+
+    @Slot(object)
+    def _on_recipe_recipe_edited(self, recipe) -> None:
+        k = self.runs.selected()
+        recipes = self._exp.recipes()
+        self._propose_runs(recipes[:k] + (recipe,) + recipes[k + 1:], self.recipe_group)
+
+    @Slot()
+    def _on_recipe_apply_all(self) -> None:
+        chosen = self.recipe.recipe()
+        self._propose_runs(tuple(replace(chosen, lr=r.lr) for r in self._exp.recipes()), self.recipe_group)
 
     @Slot(int)
     def _on_speed_value_changed(self, index: int) -> None:

@@ -12,10 +12,15 @@ Once the curvature at the initial parameters is known (``set_critical_lr``), the
 shows where the cliff is before training starts: a red triangle at η* = 2/λ_max with a
 red band above it, and a grey mark at η = 1.  For ReLU networks each run's row shows
 how many hidden units are dead (``set_dead_units``), live.
+
+Each run is a recipe (core.optim.Recipe: rate, optimizer, schedule); its row reads it
+compactly ("lr=0.5 · momentum 0.9 · cosine", gui.recipes.recipe_text).  Adding a run copies
+the selected run's recipe at a new rate; the rate editor changes the selected run's rate only.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
@@ -24,14 +29,18 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
                                QVBoxLayout, QWidget)
 
 from core.fields import FIELDS, MAX_RUNS  # noqa: F401 (one limit: the flags, the files, this list)
+from core.optim import Recipe
 from core.outcomes import DIVERGED, NOT_STARTED
 from core.report import lr_label
 
 from . import format as fmt
 from . import style
 from .checked import CheckedField
+from .recipes import recipe_text
 from .style import CLIFF_COLOR, ERROR_STYLE
 
+# η* of each optimizer in words (core.optim's limit factor c over λ_max; none for RMSprop, Adam)
+CRITICAL_FORMULAS = {"gd": "2/λ_max", "momentum": "(2 + 2β)/λ_max", "nesterov": "(2 + 2β)/((1 + 2β)·λ_max)"}
 LOG_MANTISSAS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
 LOG_MIN_DECADE, LOG_MAX_DECADE = -5, 1        # the slider spans 1e-5 … 10
 SLIDER_TIP = "Drag to set the selected run's learning rate on a log scale, 1e-5 to 10 (a tick per decade)."
@@ -192,19 +201,21 @@ class LogRateEditor(QWidget):
     def error_text(self) -> str:
         return "" if self.error.isHidden() else self.error.text()
 
-    def set_critical_lr(self, value) -> None:
-        """Mark η* = 2/λ_max (at the initial parameters) on the slider; None removes the mark."""
+    def set_critical_lr(self, value, formula: str = "2/λ_max") -> None:
+        """Mark η* = ``formula`` (at the initial parameters: 2/λ_max for gradient descent) on the
+        slider; None removes the mark."""
         self.slider.set_critical_lr(value)
         if value is None:
             self.cliff.hide()
             self.slider.setToolTip(SLIDER_TIP)
             return
         where = "" if SLIDER_VALUES[0] <= value <= SLIDER_VALUES[-1] else " (beyond the slider: marked at its end)"
-        self.cliff.setText(f"<span style='color:{CLIFF_COLOR}'>▲ η* = 2/λ<sub>max</sub> = <b>{value:.3g}</b></span>{where}: "
+        html = formula.replace("λ_max", "λ<sub>max</sub>")
+        self.cliff.setText(f"<span style='color:{CLIFF_COLOR}'>▲ η* = {html} = <b>{value:.3g}</b></span>{where}: "
                            "above it the steepest direction grows from the start (red band). The grey mark is "
                            "η = 1: no rate above it can converge.")
         self.cliff.show()
-        self.slider.setToolTip(f"{SLIDER_TIP}\nRed: η* = 2/λ_max = {value:.3g}, from the curvature at the initial "
+        self.slider.setToolTip(f"{SLIDER_TIP}\nRed: η* = {formula} = {value:.3g}, from the curvature at the initial "
                                "parameters — above it the steepest direction of the loss grows every step at the "
                                "start (a forecast for the network, exact for the linear model).\nDark mark: η = 1, "
                                "above which no rate can converge (∂²L/∂b² = 2 for the output bias).")
@@ -262,9 +273,13 @@ class RunRow(QWidget):
         self.set_run(color, lr)
         self.set_outcome(NOT_STARTED, -1)
 
-    def set_run(self, color: str, lr: float) -> None:
+    def set_run(self, color: str, lr: float, recipe: Recipe | None = None) -> None:
+        """Its colour and its recipe in words (``recipe`` None: gradient descent at ``lr``)."""
         self.swatch.setStyleSheet(f"background: {color}; border: 1px solid #404040; border-radius: 3px;")
-        self.rate.setText(lr_label(lr))
+        text = lr_label(lr) if recipe is None else recipe_text(recipe)
+        if text != self.rate.text():
+            self.rate.setText(text)
+            self.rate.setToolTip(text)
 
     def set_dead(self, n, hidden: int | None = None) -> None:
         """Show how many hidden units are dead (None hides it)."""
@@ -299,11 +314,14 @@ class RunList(QWidget):
     """
 
     rates_changed = Signal(tuple)        # proposed learning rates
+    runs_changed = Signal(tuple)         # proposed recipes (emitted with rates_changed: the same change)
     selection_changed = Signal(int)      # index of the selected run
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rates: tuple = ()
+        self._recipes: tuple = ()
+        self._critical = None
         self.list = QListWidget()
         self.list.setToolTip("The runs, one per learning rate, in their plot colours; select one to edit "
                              "its rate and to see its parameters.")
@@ -350,10 +368,19 @@ class RunList(QWidget):
     def row(self, k: int) -> RunRow:
         return self.list.itemWidget(self.list.item(k))
 
+    def recipes(self) -> tuple:
+        return self._recipes
+
     def set_rates(self, rates) -> None:
-        rates = tuple(float(r) for r in rates)
+        """Runs of gradient descent at these rates (``set_runs``)."""
+        self.set_runs(tuple(Recipe(float(r)) for r in rates))
+
+    def set_runs(self, recipes) -> None:
+        """Show these runs (core.optim.Recipe each; no signal)."""
+        recipes = tuple(recipes)
+        rates = tuple(float(r.lr) for r in recipes)
         keep = self.selected()
-        self._rates = rates
+        self._rates, self._recipes = rates, recipes
         self.list.blockSignals(True)
         if self.list.count() != len(rates):
             self.list.clear()
@@ -364,8 +391,8 @@ class RunList(QWidget):
                 self.list.addItem(item)
                 self.list.setItemWidget(item, row)
             self.set_dark(self._dark)
-        for k, lr in enumerate(rates):
-            self.row(k).set_run(style.run_color(k), lr)
+        for k, r in enumerate(recipes):
+            self.row(k).set_run(style.run_color(k), r.lr, r)
             self.row(k).set_outcome(NOT_STARTED, -1)
         self.list.setCurrentRow(min(keep, len(rates) - 1))
         self.list.blockSignals(False)
@@ -374,6 +401,7 @@ class RunList(QWidget):
         self.remove_button.setEnabled(len(rates) > 1)
         self.add_button.setEnabled(len(rates) < MAX_RUNS)
         self.editor.set_value(rates[self.selected()] if rates else 0.1)
+        self._show_critical()
 
     def set_outcomes(self, outcomes, diverged_steps) -> None:
         for k, (outcome, d) in enumerate(zip(outcomes, diverged_steps)):
@@ -393,14 +421,28 @@ class RunList(QWidget):
         return "" if d.isHidden() else d.text()
 
     def set_critical_lr(self, value) -> None:
-        """η* = 2/λ_max at the initial parameters, marked on the rate slider (None: unknown)."""
-        self.editor.set_critical_lr(value)
+        """η* at the initial parameters, marked on the rate slider for the selected run: one
+        value for every run (2/λ_max), or one per run (core.optim's ``critical_lr``: c/λ_max with
+        each optimizer's c; None or NaN where there is none, RMSprop and Adam); None: unknown."""
+        self._critical = value
+        self._show_critical()
+
+    def _show_critical(self) -> None:
+        value, k = self._critical, self.selected()
+        if value is not None and not isinstance(value, (int, float)):
+            value = list(value)
+            value = value[k] if k < len(value) else None
+        if value is not None and not math.isfinite(value):
+            value = None
+        r = self._recipes[k] if k < len(self._recipes) else Recipe()
+        self.editor.set_critical_lr(value, CRITICAL_FORMULAS.get(r.optimizer, "2/λ_max"))
 
     # -- view -> model --------------------------------------------------------------------
     @Slot(int)
     def _on_list_current_row_changed(self, k: int) -> None:
         if 0 <= k < len(self._rates):
             self.editor.set_value(self._rates[k])
+            self._show_critical()
             self.selection_changed.emit(k)
 
     @Slot()
@@ -408,7 +450,7 @@ class RunList(QWidget):
         if len(self._rates) >= MAX_RUNS:
             return
         new = len(self._rates)
-        self.rates_changed.emit(self._rates + (next_rate(self._rates),))
+        self._emit(self._recipes + (replace(self._recipes[self.selected()], lr=next_rate(self._rates)),))
         if self.list.count() > new:                     # accepted: select the new run
             self.list.setCurrentRow(new)
 
@@ -417,10 +459,14 @@ class RunList(QWidget):
         if len(self._rates) <= 1:
             return
         k = self.selected()
-        self.rates_changed.emit(self._rates[:k] + self._rates[k + 1:])
+        self._emit(self._recipes[:k] + self._recipes[k + 1:])
 
     @Slot(float)
     def _on_editor_committed(self, lr: float) -> None:
         k = self.selected()
         if 0 <= k < len(self._rates) and self._rates[k] != lr:
-            self.rates_changed.emit(self._rates[:k] + (lr,) + self._rates[k + 1:])
+            self._emit(self._recipes[:k] + (replace(self._recipes[k], lr=lr),) + self._recipes[k + 1:])
+
+    def _emit(self, recipes: tuple) -> None:
+        self.rates_changed.emit(tuple(r.lr for r in recipes))
+        self.runs_changed.emit(recipes)

@@ -62,7 +62,7 @@ def test_forecast_panel_shows_the_tutorials_critical_rate_and_each_regime(qtbot)
     panel = ForecastPanel()
     qtbot.addWidget(panel)
     exp = tutorial()
-    f, predicted = forecast_job(exp, exp.make_data())
+    f, predicted, _ = forecast_job(exp, exp.make_data())
     panel.show(f, exp.model)
     assert predicted is None
     eta_star = 2 / TUTORIAL_LAMBDA_MAX
@@ -83,7 +83,7 @@ def test_forecast_is_called_exact_for_the_linear_model(qtbot):
     panel = ForecastPanel()
     qtbot.addWidget(panel)
     exp = linear_experiment()
-    f, predicted = forecast_job(exp, exp.make_data())
+    f, predicted, _ = forecast_job(exp, exp.make_data())
     panel.show(f, exp.model)
     assert "exact" in panel.note.text()
     x = np.linspace(0, 1, 100)                           # λ_max of (2/N)[[Σx², Σx], [Σx, N]]

@@ -227,3 +227,35 @@ def test_long_budget_memory_is_paged_in_lazily():
     assert tr.losses.nbytes == 16 * 1_000_001 * 8
     tr.step(10)
     assert tr.t == 10
+
+
+# -- the preconditioned sharpness of adaptive runs (issue 12) ---------------------------------------
+def test_adam_runs_note_their_preconditioner_at_the_sharpness_steps():
+    """After Adam's first update v̂ = g₀², so P = |g₀| + ε: at step 1 the preconditioned sharpness is
+    the top eigenvalue of D H(θ₁) D with D = (|g₀| + ε)^(−1/2), worked out here by hand.  At step 0
+    (no update yet) P = 1: it is λ_max.  The gradient-descent run has none (NaN)."""
+    from core.optim import Recipe
+    exp = Experiment(hidden=3, samples=20, steps=10,
+                     runs=(Recipe(0.1), Recipe(0.01, "adam", eps=1e-3))).validated()
+    tr = exp.trainer(sharpness_every=1)
+    spec, x, y = exp.model_spec(), tr.data.x, tr.data.y
+    theta0 = tr.theta.copy()
+    g0 = np.empty_like(theta0)
+    spec.build(runs=2).loss_and_grad(theta0, x, y, g0)
+    tr.step(1)
+    theta1 = tr.theta[1]
+    H1 = spec.hessian(theta1[None], x, y)[0]
+    D = 1.0 / np.sqrt(np.abs(g0[1]) + 1e-3)
+    expected = np.linalg.eigvalsh(H1 * D[:, None] * D[None, :])[-1]
+    pre = tr.preconditioned_sharpness
+    assert pre.shape == (2, 2)
+    assert np.isnan(pre[0]).all()
+    assert pre[1, 0] == pytest.approx(tr.sharpness[1, 0], rel=1e-12)
+    assert pre[1, 1] == pytest.approx(expected, rel=1e-9)
+    assert tr.progress().preconditioned_sharpness[1, 1] == pre[1, 1]
+
+
+def test_no_adaptive_run_no_preconditioned_sharpness():
+    tr = Experiment(steps=4).validated().trainer(sharpness_every=2)
+    tr.step(4)
+    assert tr.preconditioned_sharpness is None and tr.progress().preconditioned_sharpness is None

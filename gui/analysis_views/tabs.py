@@ -23,7 +23,7 @@ class AnalysisTabs(QtWidgets.QTabWidget):
 
     add_rate = Signal(float)
     add_run = Signal(float, str, int)
-    critical_lr_changed = Signal(object)      # η* = 2/λ_max at the start (float), or None
+    critical_lr_changed = Signal(object)      # η* at the start: 2/λ_max (float), one per run (tuple), or None
 
     def __init__(self, parent=None, dark: bool = False):
         super().__init__(parent)
@@ -61,8 +61,8 @@ class AnalysisTabs(QtWidgets.QTabWidget):
         self.experiment, self.data, self.forecast = experiment, data, None
         self._outcomes, self._pending = (), None
         colors = style.run_colors(len(experiment.learning_rates))
-        self.curvature.sharpness.set_runs(experiment.learning_rates, colors, experiment.update_rule())
-        linear = experiment.model_spec().exact_forecast
+        self.curvature.set_experiment(experiment, colors)
+        linear = experiment.model_spec().exact_forecast and experiment.runs is None    # its closed form: gd
         self.curvature.predicted.setVisible(linear)
         if linear:
             self.curvature.predicted.set_runs(experiment.learning_rates, colors)
@@ -82,8 +82,7 @@ class AnalysisTabs(QtWidgets.QTabWidget):
             self._pending = (progress, losses)
             return
         self._pending = None
-        if progress.sharpness is not None and len(progress.sharpness_steps):
-            self.curvature.sharpness.update_data(progress.sharpness_steps, progress.sharpness)
+        self.curvature.show_progress(progress)
         self.curvature.forecast.set_outcomes(self._outcomes)
         if losses is not None and self.curvature.predicted.isVisible():
             self.curvature.predicted.set_measured(losses)
@@ -103,16 +102,19 @@ class AnalysisTabs(QtWidgets.QTabWidget):
 
     @Slot(object)
     def _on_runner_finished(self, result) -> None:
-        f, predicted = result
+        f, predicted, rates = result
         self.forecast = f
         exp = self.experiment
         colors = style.run_colors(len(f.lrs))
-        self.curvature.forecast.show(f, exp.model, colors)
+        self.curvature.forecast.show(f, exp.model, colors, exp.recipes())
         self.curvature.forecast.set_outcomes(self._outcomes)
-        if predicted is not None:
+        self.curvature.set_rate_samples(rates)
+        if predicted is not None and self.curvature.predicted.isVisibleTo(self.curvature):
             self.curvature.predicted.set_predicted(predicted)
-        self.range_test.set_critical_lr(f.critical_lr)
-        self.critical_lr_changed.emit(float(f.critical_lr))
+        critical = self.curvature.forecast.critical         # one float, or one per run (None: adaptive)
+        first = critical if isinstance(critical, float) else critical[0]
+        self.range_test.set_critical_lr(first)               # the range test trains the first run's recipe
+        self.critical_lr_changed.emit(critical)
 
     @Slot(int)
     def _on_self_current_changed(self, index: int) -> None:
