@@ -48,6 +48,33 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
             exclusive[f.exclusive] = g.add_mutually_exclusive_group()
         group = g if f.exclusive is None else exclusive[f.exclusive]
         group.add_argument(f.flag, nargs=f.nargs, metavar=f.metavar, help=f.help_text)
+    _add_recipe_options(p)
+
+
+RUN_HELP = ("one run with its own recipe, KEY=VALUE items separated by commas, such as "
+            "\"lr=0.5,optimizer=momentum,momentum=0.9,schedule=cosine,warmup=100\"; the keys are lr and "
+            "the names of the options above (optimizer, momentum, alpha, eps, beta1, beta2, schedule, "
+            "step_size, gamma, eta_min, pct_start, div_factor, final_div_factor, warmup, warmup_start); "
+            "what a run leaves out comes from those options.  Repeat it for more runs; with --lr, the "
+            "--lr runs come first")
+
+
+def _add_recipe_options(p: argparse.ArgumentParser) -> None:
+    """One option per field of core.fields.RECIPE_FIELDS (they apply to every --lr), and --run."""
+    from core.fields import RECIPE_FIELDS
+    g = p.add_argument_group("recipe: optimizer and learning-rate schedule of every run "
+                             "(as torch.optim and torch.optim.lr_scheduler)")
+    for f in RECIPE_FIELDS.values():
+        if f.flag is not None:
+            g.add_argument(f.flag, nargs=f.nargs, metavar=f.metavar, help=f.help_text)
+    g.add_argument("--run", action="append", metavar="KEY=VALUE,...", help=RUN_HELP)
+
+
+def recipe_flags(args) -> dict:
+    """The recipe options given on the command line: {RECIPE_FIELDS name: text}."""
+    from core.fields import RECIPE_FIELDS
+    return {f.name: v for f in RECIPE_FIELDS.values()
+            if f.flag is not None and (v := getattr(args, _dest(f.flag), None)) is not None}
 
 
 def experiment_from_args(args):
@@ -68,7 +95,26 @@ def experiment_from_args(args):
                 over[f.clears] = None
     if exp.init is not None and ("hidden" in over or over.get("model", exp.model) != exp.model):
         over["init"] = None          # explicit parameters of another shape: seed new ones
+    flags, run_texts = recipe_flags(args), getattr(args, "run", None) or []
+    if flags or run_texts or ("learning_rates" in over and exp.runs is not None):
+        over["runs"] = _runs_from_args(exp, over, flags, run_texts)
     return replace(exp, **over).validated()
+
+
+def _runs_from_args(exp, over, flags, run_texts):
+    """The runs the recipe options describe.  The common recipe is the experiment's first run's
+    (plain gradient descent if it has none) with the options applied.  --lr: one run per rate with
+    it; --run: one run each, on top of it; neither: every run of the experiment with the options
+    applied."""
+    from dataclasses import replace
+
+    from core.recipes import parse_run, with_fields
+    recipes = exp.recipes()
+    common = with_fields(recipes[0], flags)
+    if "learning_rates" not in over and not run_texts:
+        return tuple(with_fields(r, flags) for r in recipes)
+    lr_runs = [replace(common, lr=lr) for lr in over.get("learning_rates", ())]
+    return tuple(lr_runs + [parse_run(text, common) for text in run_texts])
 
 
 # -- subcommands ----------------------------------------------------------------------------
@@ -124,6 +170,7 @@ def format_explain(s, diffs) -> str:
 
 
 def cmd_train(args) -> int:
+    from core.recipes import column_labels
     from core.report import summarize, summary_dict, write_csv, write_json
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--csv", "--json", "--png")
@@ -133,20 +180,29 @@ def cmd_train(args) -> int:
                           "add --json OUT.json (or leave --sharpness-every out)")
     data = exp.make_data()
     trainer = exp.trainer(data, sharpness_every=every)
-    trainer.step(exp.steps)
+    adaptive = [r.adaptive for r in exp.recipes()]
+    if every and any(adaptive):           # RMSprop, Adam: their preconditioner at the measured steps
+        from core.recipes import train_measuring_preconditioned_sharpness
+        _, precond_sharpness = train_measuring_preconditioned_sharpness(trainer, every)
+    else:
+        trainer.step(exp.steps)
     runs = summarize(exp.learning_rates, trainer.loss_history(), trainer.outcomes,
                      trainer.diverged_steps())
+    labels = column_labels(exp.recipes())
     print(format_header(exp, data))
-    print(format_table(runs))
+    print(format_table(runs, _recipe_column(exp)))
     save = {}
     if args.csv:
-        save["--csv"] = lambda p: write_csv(p, exp.learning_rates, trainer.loss_history())
+        save["--csv"] = lambda p: write_csv(p, exp.learning_rates, trainer.loss_history(), labels=labels)
     if args.json:
-        summary = summary_dict(exp, runs, trainer.t)
+        summary = summary_dict(exp, runs, trainer.t, recipes=exp.recipes(), labels=labels)
         if every:
-            for run, lam in zip(summary["runs"], trainer.sharpness):
+            for k, (run, lam) in enumerate(zip(summary["runs"], trainer.sharpness)):
                 run["sharpness_steps"] = list(trainer.sharpness_steps)
                 run["sharpness"] = [None if not np.isfinite(v) else float(v) for v in lam]
+                if adaptive[k]:
+                    run["preconditioned_sharpness"] = [None if not np.isfinite(v) else float(v)
+                                                       for v in precond_sharpness[k]]
         save["--json"] = lambda p: write_json(p, summary)
     if args.png:
         def save_png(p):
@@ -190,26 +246,43 @@ def _whole(flag, value, lo) -> int:
 
 def cmd_analyze(args) -> int:
     from core.curvature import forecast
+    from core.recipes import run_forecasts
     from core.report import write_json
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--json")
     data = exp.make_data()
     trainer = exp.trainer(data)
-    f = forecast(trainer.hessian()[0], exp.learning_rates, rule=exp.update_rule())
+    f = forecast(trainer.hessian()[0], exp.learning_rates)          # gradient descent's η*, best rate
+    per_run = run_forecasts(exp.recipes(), exp.update_rule(), f.sharpness, exp.steps)
     trainer.step(exp.steps)
     print(format_header(exp, data))
-    print(format_forecast(exp, f, trainer.outcomes))
+    print(format_forecast(exp, f, trainer.outcomes, per_run))
     analysis = {
         "format": "lrlab-analysis", "version": 1, "experiment": exp.to_dict(),
         "sharpness": f.sharpness, "lambda_min": f.lambda_min, "lambda_min_positive": f.lambda_min_positive,
         "critical_lr": f.critical_lr, "best_lr": f.best_lr, "eigenvalues": [float(v) for v in f.eigenvalues],
-        "runs": [{"lr": lr, "eta_lambda": e, "forecast": r, "outcome": o}
-                 for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes)]}
+        "runs": [{"lr": lr, "eta_lambda": e, "forecast": run_verdict(rec, pr, r), "outcome": o, **pr}
+                 for lr, e, r, o, pr, rec in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes, per_run,
+                                                 exp.recipes())]}
     _write_outputs(outputs, {"--json": lambda p: write_json(p, analysis)})
     return 0
 
 
-def format_forecast(exp, f, outcomes) -> str:
+def run_verdict(recipe, forecast_run, regime) -> str:
+    """One run's forecast in words: gradient descent's regime at a constant rate; else whether
+    (and when) its rate passes its own critical rate."""
+    if recipe.adaptive:
+        return "not exact (adaptive)"
+    at = forecast_run["crosses_at"]
+    if recipe.schedule.is_constant:
+        if recipe.optimizer == "gd":
+            return regime
+        return "unstable" if at == 0 else "stable"
+    return "stays below η*" if at is None else ("starts above η*" if at == 0 else f"crosses η* at update {at}")
+
+
+def format_forecast(exp, f, outcomes, per_run=None) -> str:
+    from core.recipes import ADAPTIVE_NOTE, describe
     from core.report import lr_text
     exact = exp.model_spec().exact_forecast
     lines = [
@@ -223,12 +296,30 @@ def format_forecast(exp, f, outcomes) -> str:
         f"  best constant rate 2/(λ_min+ + λ_max) = {f.best_lr:.6g}",
         "  no rate above 1 can converge: the output bias has ∂²L/∂b² = 2, so λ_max ≥ 2 everywhere",
         "",
-        f"{'learning rate':>13}  {'η·λ_max':>9}  {'forecast':<12}  outcome after {exp.steps} steps",
     ]
-    for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, outcomes):
-        lines.append(f"{lr_text(lr):>13}  {e:>9.4g}  {r:<12}  {o}")
-    lines += ["", "forecast: monotone if η·λ_max < 1, oscillating if 1 to 2 (the steepest direction flips "
-              "sign every step), unstable if > 2 (it grows)"]
+    recipes = exp.recipes()
+    if exp.runs is None or all(r.optimizer == "gd" and r.schedule.is_constant for r in recipes):
+        lines.append(f"{'learning rate':>13}  {'η·λ_max':>9}  {'forecast':<12}  outcome after {exp.steps} steps")
+        for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, outcomes):
+            lines.append(f"{lr_text(lr):>13}  {e:>9.4g}  {r:<12}  {o}")
+        lines += ["", "forecast: monotone if η·λ_max < 1, oscillating if 1 to 2 (the steepest direction flips "
+                  "sign every step), unstable if > 2 (it grows)"]
+        return "\n".join(lines)
+    names = [describe(r) for r in recipes]
+    w = max(len(n) for n in names + ["recipe"])
+    verdicts = [run_verdict(r, pr, reg) for r, pr, reg in zip(recipes, per_run, f.regimes)]
+    v = max(len(x) for x in verdicts + ["forecast"])
+    lines.append(f"{'learning rate':>13}  {'recipe':<{w}}  {'η·λ_max':>9}  {'its η*':>9}  {'forecast':<{v}}  "
+                 f"outcome after {exp.steps} steps")
+    for lr, name, e, pr, verdict, o in zip(f.lrs, names, f.eta_lambda, per_run, verdicts, outcomes):
+        crit = "-" if pr["critical_lr"] is None else f"{pr['critical_lr']:.6g}"
+        lines.append(f"{lr_text(lr):>13}  {name:<{w}}  {e:>9.4g}  {crit:>9}  {verdict:<{v}}  {o}")
+    lines += ["", "its η*: the run's own critical rate at the initial curvature: 2/λ_max (gd), (2 + 2β)/λ_max "
+              "(momentum), (2 + 2β)/((1 + 2β)·λ_max) (nesterov); with a schedule, the forecast names the first "
+              "update (from 0) whose rate ηₜ exceeds it",
+              "forecast of gd at a constant rate: monotone if η·λ_max < 1, oscillating if 1 to 2, unstable if > 2"]
+    if any(r.adaptive for r in recipes):
+        lines.append(ADAPTIVE_NOTE)
     return "\n".join(lines)
 
 
@@ -286,13 +377,27 @@ def _positive(flag, value) -> float:
     return check_number(flag, value, positive=True)
 
 
-def format_table(runs) -> str:
+def _recipe_column(exp):
+    """Each run's optimizer and schedule for the tables (None: every run is plain gradient
+    descent at a constant rate, and the tables stay as they were)."""
+    from core.recipes import describe
+    recipes = exp.recipes()
+    if all(r.optimizer == "gd" and r.schedule.is_constant for r in recipes):
+        return None
+    return [describe(r) for r in recipes]
+
+
+def format_table(runs, recipes=None) -> str:
+    """One row per run; ``recipes`` (each run's optimizer and schedule) adds a column after the rate."""
     from core.report import lr_text
     num = lambda v: "-" if v is None else f"{v:.6g}"    # noqa: E731
-    rows = [f"{'learning rate':>13}  {'final loss':>12}  {'best loss':>12}  {'outcome':<12}  diverged at step"]
-    for r in runs:
-        rows.append(f"{lr_text(r.lr):>13}  {num(r.final_loss):>12}  {num(r.best_loss):>12}  {r.outcome:<12}  "
-                    f"{'-' if r.diverged_step is None else r.diverged_step}")
+    w = max([6] + [len(d) for d in recipes or ()])
+    rec = (lambda text: f"  {text:<{w}}") if recipes else (lambda text: "")     # noqa: E731
+    rows = [f"{'learning rate':>13}{rec('recipe')}  {'final loss':>12}  {'best loss':>12}  {'outcome':<12}  "
+            "diverged at step"]
+    for k, r in enumerate(runs):
+        rows.append(f"{lr_text(r.lr):>13}{rec(recipes[k] if recipes else '')}  {num(r.final_loss):>12}  "
+                    f"{num(r.best_loss):>12}  {r.outcome:<12}  {'-' if r.diverged_step is None else r.diverged_step}")
     return "\n".join(rows)
 
 

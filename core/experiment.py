@@ -24,7 +24,11 @@ from .models import ModelSpec
 from .optim import GradientDescent, MixedRule, Recipe, rule_for  # noqa: F401 (MixedRule, Recipe: for importers)
 
 FORMAT = "lrlab-experiment"
-VERSION = 1
+VERSION = 1                 # what a file of plain gradient descent at constant rates is written as
+VERSION_RUNS = 2            # a file with "runs": one recipe per run (rate, optimizer, schedule)
+VERSIONS = (VERSION, VERSION_RUNS)
+# Version 2's experiment-level recipe keys: the defaults of the runs that do not say (PyTorch's names).
+RECIPE_DEFAULT_KEYS = ("optimizer", "momentum", "alpha", "eps", "betas", "schedule")
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,20 @@ class Experiment:
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        d = {"format": FORMAT, "version": VERSION}
+        """Version 1 (byte for byte the file LR Lab has always written) when every run is plain
+        gradient descent at a constant rate; else version 2, with ``"runs"`` (each run's whole
+        recipe, ``Recipe.to_dict``) in place of ``"learning_rates"``."""
+        plain = self.runs is None or all(r.optimizer == "gd" and r.schedule.is_constant for r in self.runs)
+        d = {"format": FORMAT, "version": VERSION if plain else VERSION_RUNS}
         for name, f in FIELDS.items():
             value = getattr(self, name)
-            if not (value is None and f.omitted_when_none):
+            if name == "runs":
+                if not plain:
+                    d.pop("learning_rates", None)
+                    d["runs"] = [r.to_dict() for r in value]
+            elif name == "learning_rates" and plain and self.runs is not None:
+                d[name] = [r.lr for r in self.runs]
+            elif not (value is None and f.omitted_when_none):
                 d[name] = f.to_json(value)
         return d
 
@@ -129,12 +143,25 @@ class Experiment:
         fmt, version = d.pop("format", FORMAT), d.pop("version", VERSION)
         if fmt != FORMAT:
             raise ConfigError(f"{where}: format must be {FORMAT!r}; got {fmt!r}")
-        if version != VERSION:
-            raise ConfigError(f"{where}: version must be {VERSION}; got {version!r}")
+        if version not in VERSIONS or isinstance(version, bool):
+            raise ConfigError(f"{where}: version must be {VERSION} or {VERSION_RUNS}; got {version!r}")
+        defaults = {k: d.pop(k) for k in RECIPE_DEFAULT_KEYS if k in d} if version == VERSION_RUNS else {}
         unknown = sorted(set(d) - set(FIELDS))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(FIELDS))})")
-        return replace(base or cls(), **{k: FIELDS[k].from_json(v) for k, v in d.items()}).validated()
+            known = sorted(FIELDS) + (list(RECIPE_DEFAULT_KEYS) if version == VERSION_RUNS else [])
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        over = {k: FIELDS[k].from_json(v) for k, v in d.items()}
+        base = base or cls()
+        if "runs" in d:
+            over["runs"] = _runs_from_json(d["runs"], defaults, where)
+            if "learning_rates" in d:
+                raise ConfigError(f"{where}: give the rates either in learning_rates or in runs, not both")
+        elif defaults:                    # the experiment's recipe for every rate
+            default = Recipe.from_dict(defaults, where=f"{where}")
+            over["runs"] = tuple(replace(default, lr=lr) for lr in over.get("learning_rates", base.learning_rates))
+        elif "learning_rates" in d:       # version 1: the rates replace the base's runs
+            over["runs"] = None
+        return replace(base, **over).validated()
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -149,6 +176,23 @@ class Experiment:
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"config {path}: not valid JSON ({e})") from None
         return cls.from_dict(d, where=f"config {path}", base=base)
+
+
+def _runs_from_json(runs, defaults: dict, where: str):
+    """Version 2's ``"runs"``: one object per run, each key it leaves out taken from the
+    experiment-level ``defaults`` (optimizer, its parameters, schedule), then from plain
+    gradient descent at a constant rate; ``lr`` is required."""
+    if not isinstance(runs, list) or not runs:
+        raise ConfigError(f"{where}: runs must be a list of one or more run objects; got {runs!r}")
+    default = Recipe.from_dict(defaults, where=where)
+    out = []
+    for i, r in enumerate(runs, 1):
+        if not isinstance(r, dict):
+            raise ConfigError(f"{where}: run {i} must be an object with lr, optimizer, schedule; got {r!r}")
+        if "lr" not in r:
+            raise ConfigError(f"{where}: run {i} has no lr; got {r!r}")
+        out.append(Recipe.from_dict(r, where=f"run {i}", base=default))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
