@@ -6,6 +6,7 @@
     python main.py train --preset exercise4 --csv losses.csv
     python main.py analyze --preset exercise4        curvature and the stability forecast
     python main.py lr-find --preset exercise3        the learning-rate range test
+    python main.py export-torch --preset exercise4 --out ex4.py   the same runs as a PyTorch script
 
 The command-line paths import no Qt, except ``train --png`` and the window.
 """
@@ -401,6 +402,22 @@ def format_table(runs, recipes=None) -> str:
     return "\n".join(rows)
 
 
+def cmd_export_torch(args) -> int:
+    from core.export_torch import torch_script
+    from core.report import write_atomic
+    exp = experiment_from_args(args)
+    if args.out:
+        _checked_outputs(args, "--out")
+    text = torch_script(exp)
+    if args.out:
+        write_atomic(args.out, lambda fh: fh.write(text), "--out")
+        print(f"wrote {args.out}: python {args.out} OUT.csv trains {len(exp.recipes())} run"
+              f"{'s' if len(exp.recipes()) > 1 else ''} with PyTorch and writes LR Lab's CSV")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_window(args) -> int:
     exp = experiment_from_args(args) if (args.preset or args.config) else None
     if args.screenshot:
@@ -438,6 +455,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", metavar="OUT.json", help="write the analysis")
     a.set_defaults(func=cmd_analyze)
 
+    x = sub.add_parser("export-torch", help="write the experiment as a standalone PyTorch script "
+                       "(its CSV equals train --csv)")
+    _add_experiment_options(x)
+    x.add_argument("--out", metavar="FILE.py", help="write the script here (default: print it)")
+    x.set_defaults(func=cmd_export_torch)
+
     f = sub.add_parser("lr-find", help="the learning-rate range test (Smith 2017, fastai's lr_find)")
     _add_experiment_options(f)
     f.add_argument("--lr-min", default="1e-6", metavar="LR", help="first learning rate (default 1e-6)")
@@ -453,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _refuse_empty(args) -> None:
     """``--csv ''`` and the like would be ignored: refuse them, naming the flag."""
-    for name in ("preset", "config", "data", "csv", "json", "png", "screenshot"):
+    for name in ("preset", "config", "data", "csv", "json", "png", "screenshot", "out"):
         if getattr(args, name, None) == "":
             raise ConfigError(f"--{name} is empty: give a {'name' if name == 'preset' else 'file'}")
 

@@ -22,6 +22,7 @@ from .errors import ConfigError
 from .fields import FIELDS, MAX_HIDDEN, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds, for importers)
 from .models import ModelSpec
 from .optim import GradientDescent, MixedRule, Recipe, rule_for  # noqa: F401 (MixedRule, Recipe: for importers)
+from .schedules import Schedule
 
 FORMAT = "lrlab-experiment"
 VERSION = 1                 # what a file of plain gradient descent at constant rates is written as
@@ -230,6 +231,21 @@ PRESETS: dict[str, Preset] = {
                "Exercise 3 with η = 0.01, 0.1, 0.5 and 1.0 side by side: slow, good, "
                "oscillating, not converging.",
                replace(_EXERCISE3, learning_rates=(0.01, 0.1, 0.5, 1.0))),
+        Preset("momentum", "Momentum: the same η trains",
+               "The model without a hidden layer on 100 points of y = 2x + 1 over [0, 1]: λ_max = 2.536, so "
+               "η = 1 is above gradient descent's critical rate 2/λ_max = 0.789 and diverges, and below heavy "
+               "ball's (2 + 2β)/λ_max = 1.498 (β = 0.9), which trains.",
+               Experiment(dataset="linear", samples=100, noise=0.0, x_range=(0.0, 1.0), model="linear",
+                          learning_rates=(1.0, 1.0), steps=500,
+                          runs=(Recipe(1.0), Recipe(1.0, "momentum", momentum=0.9)))),
+        Preset("warmup", "Warmup: the same η trains",
+               "The worked example at η = 1.5 (three times its critical rate 2/λ_max = 0.503): at once it "
+               "blows up within 10 steps; warmed up from 0.015 over 200 updates it reaches a flatter region "
+               "and fits the point.",
+               Experiment(dataset="tutorial", samples=1, noise=0.0, activation="sigmoid", hidden=1,
+                          learning_rates=(1.5, 1.5), steps=1000, init=TUTORIAL_INIT,
+                          runs=(Recipe(1.5), Recipe(1.5, schedule=Schedule("constant", warmup_steps=200,
+                                                                             warmup_start_factor=0.01))))),
     )
 }
 
