@@ -65,7 +65,10 @@ def test_csv_and_json_contract(tmp_path):
     np.testing.assert_array_equal(col, tr.loss_history()[0])
     summary = json.loads(out_json.read_text())
     runs = summary["runs"]
-    assert [set(r) for r in runs] == [{"lr", "final_loss", "best_loss", "outcome", "diverged_step"}] * 2
+    assert [set(r) for r in runs] == [{"lr", "final_loss", "best_loss", "outcome", "diverged_step",
+                                       "column", "recipe"}] * 2
+    assert [r["column"] for r in runs] == rows[0][1:]          # in the order of the CSV's columns
+    assert runs[1]["recipe"] == {"lr": 30.0, "optimizer": "gd", "schedule": {"name": "constant"}}
     assert runs[0]["lr"] == 0.1 and runs[0]["final_loss"] == tr.loss_history()[0, -1]
     assert runs[1]["outcome"] == "diverged" and runs[1]["diverged_step"] is not None
     k = runs[1]["diverged_step"]
@@ -183,11 +186,12 @@ def test_every_field_with_a_flag_is_an_option_of_the_commands_that_train(capsys,
 
 def test_a_field_added_to_the_table_gets_its_option(capsys, monkeypatch):
     from core.fields import FIELDS, NUMBER, Field
-    beta = Field("momentum", NUMBER, 0.0, "momentum", "Momentum β", "momentum beta, 0 to 1", "tip", "Training",
-                 flag="--momentum", metavar="BETA", lo=0, hi=1)
-    monkeypatch.setitem(FIELDS, "momentum", beta)
-    line = _help_lines(capsys, monkeypatch, "train")["--momentum"]
-    assert line.split() == "--momentum BETA momentum beta, 0 to 1".split()
+    # (--momentum is a recipe field now: the new field is one nobody has)
+    decay = Field("weight_decay", NUMBER, 0.0, "weight decay", "Weight decay", "weight decay, 0 to 1", "tip",
+                  "Training", flag="--weight-decay", metavar="WD", lo=0, hi=1)
+    monkeypatch.setitem(FIELDS, "weight_decay", decay)
+    line = _help_lines(capsys, monkeypatch, "train")["--weight-decay"]
+    assert line.split() == "--weight-decay WD weight decay, 0 to 1".split()
 
 
 def test_flags_override_the_preset_and_reshape_rules(tmp_path):
