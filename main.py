@@ -326,13 +326,21 @@ def format_forecast(exp, f, outcomes, per_run=None) -> str:
 
 def cmd_lr_find(args) -> int:
     from core.curvature import forecast
-    from core.range_test import check_range, range_test
+    from core.range_test import check_range, ramp_recipe, range_test
     from core.report import range_test_dict, write_json, write_range_test_csv
     for flag, value, why in (("--lr", args.lr, "the range test sweeps η from --lr-min to --lr-max"),
                              ("--steps", args.steps, "the range test's length is --range-steps")):
         if value is not None:
             shown = " ".join(value) if isinstance(value, list) else value
             raise ConfigError(f"lr-find does not use {flag} ({shown}): {why}")
+    if args.run:
+        raise ConfigError(f"lr-find does not use --run ({args.run[0]}): the range test ramps one run; "
+                          "give its optimizer with --optimizer")
+    for name, value in recipe_flags(args).items():
+        if name not in OPTIMIZER_FIELDS:
+            from core.fields import RECIPE_FIELDS
+            raise ConfigError(f"lr-find does not use {RECIPE_FIELDS[name].flag} ({value}): the range test's "
+                              "ramp is its schedule")
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--csv", "--json", "--png")
     lo = _positive("--lr-min", args.lr_min)
@@ -341,9 +349,11 @@ def cmd_lr_find(args) -> int:
     check_range(lo, hi, steps, "--range-steps")
     data = exp.make_data()
     result = range_test(exp, data, lo, hi, steps)
-    crit = forecast(exp.trainer(data).hessian()[0], [lo], rule=exp.update_rule([lo])).critical_lr
+    recipe = ramp_recipe(exp)
+    lam_max = forecast(exp.trainer(data).hessian()[0], [lo]).sharpness
+    crit = float("nan") if recipe.adaptive else recipe.limit_factor / lam_max
     print(format_header(exp, data))
-    print(format_range_test(result, lo, hi, crit))
+    print(format_range_test(result, lo, hi, crit, recipe))
     save = {"--csv": lambda p: write_range_test_csv(p, result),
             "--json": lambda p: write_json(p, range_test_dict(exp, result, lo, hi, crit))}
 
@@ -355,7 +365,20 @@ def cmd_lr_find(args) -> int:
     return 0
 
 
-def format_range_test(result, lo, hi, crit) -> str:
+OPTIMIZER_FIELDS = ("optimizer", "momentum", "alpha", "eps", "beta1", "beta2")
+
+
+def _range_test_critical(crit, recipe) -> str:
+    from core.recipes import optimizer_token
+    if recipe is None or recipe.optimizer == "gd":
+        return f"  critical rate η* = 2/λ_max at the start: {crit:.3g}"
+    if recipe.adaptive:
+        return (f"  optimizer {optimizer_token(recipe)}: no critical rate at the start (its limit bounds the "
+                "preconditioned sharpness, which forms as it trains)")
+    return f"  optimizer {optimizer_token(recipe)}: its critical rate at the start {crit:.3g}"
+
+
+def format_range_test(result, lo, hi, crit, recipe=None) -> str:
     from core.range_test import STOP_FACTOR, TRIM_END
     n, steps = len(result.lrs), result.steps
     start, end = result.used
@@ -367,7 +390,7 @@ def format_range_test(result, lo, hi, crit) -> str:
              f"  valley (fastai's default)  {result.valley:.3g}",
              f"  steepest descent           {result.steepest:.3g}",
              f"  minimum / 10               {result.minimum_tenth:.3g}",
-             f"  critical rate η* = 2/λ_max at the start: {crit:.3g}"]
+             _range_test_critical(crit, recipe)]
     if result.note:
         lines.append(f"  note: {result.note}")
     return "\n".join(lines)
