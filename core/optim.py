@@ -272,7 +272,7 @@ class _RMSprop:
 
 
 class _PowTable:
-    """1 − βⁿ for n = t + 1 with Python's ``**`` (the C pow PyTorch calls), a chunk of updates at
+    """1 − βⁿ (or its root) for the step count n = t + 1 with Python's ``**`` (the C pow PyTorch calls), a chunk of updates at
     a time, once per distinct β (a loop over distinct values, never over runs)."""
 
     CHUNK = 4096
@@ -281,14 +281,15 @@ class _PowTable:
         self.uniq, self.inv = np.unique(np.asarray(betas, dtype=float), return_inverse=True)
         self.sqrt, self.start, self.rows = sqrt, 0, np.empty((0, len(betas)))
 
-    def at(self, t):
-        if not self.start <= t < self.start + len(self.rows):
+    def at(self, n):
+        """(K,) 1 − βⁿ of every run (√(1 − βⁿ) if ``sqrt``)."""
+        if not self.start <= n < self.start + len(self.rows):
             cols = []
             for b in self.uniq.tolist():
-                bc = [1 - b ** float(n) for n in range(t + 1, t + 1 + self.CHUNK)]
+                bc = [1 - b ** float(i) for i in range(n, n + self.CHUNK)]
                 cols.append([x ** 0.5 for x in bc] if self.sqrt else bc)
-            self.start, self.rows = t, np.array(cols).T[:, self.inv]
-        return self.rows[t - self.start]
+            self.start, self.rows = n, np.array(cols).T[:, self.inv]
+        return self.rows[n - self.start]
 
 
 class _Adam:

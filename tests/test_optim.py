@@ -96,3 +96,181 @@ def test_every_view_gets_its_update_rule_from_the_experiment(monkeypatch):
     assert Recording.built == [((0.01, 0.1, 0.5, 1.0), False), ((0.1,), False), ((1e-4,), True),
                                ((0.1, 0.2), False)]
     assert optim.GradientDescent is GradientDescent        # the module itself is untouched
+
+
+# -- optimizers and recipes ---------------------------------------------------------------
+import math  # noqa: E402
+
+from core.curvature import linear_hessian, preconditioned_eigenvalues  # noqa: E402
+from core.errors import ConfigError  # noqa: E402
+from core.experiment import Experiment  # noqa: E402
+from core.optim import MixedRule, Recipe, rule_for  # noqa: E402
+from core.schedules import Schedule  # noqa: E402
+
+
+def _hand(recipe, grads):
+    """The recipe's updates iterated by hand in plain Python floats (one parameter)."""
+    b = s = m = v = 0.0
+    out, lr = [], recipe.lr
+    for n, g in enumerate(grads, 1):
+        if recipe.optimizer == "gd":
+            d = -lr * g
+        elif recipe.optimizer in ("momentum", "nesterov"):
+            b = g if n == 1 else recipe.momentum * b + g
+            d = -lr * (g + recipe.momentum * b if recipe.optimizer == "nesterov" else b)
+        elif recipe.optimizer == "rmsprop":
+            s = recipe.alpha * s + (1 - recipe.alpha) * g * g
+            d = -lr * g / (math.sqrt(s) + recipe.eps)
+        else:
+            b1, b2 = recipe.betas
+            m = m + (1 - b1) * (g - m)
+            v = b2 * v + (1 - b2) * g * g
+            d = -(lr / (1 - b1 ** n)) * m / (math.sqrt(v) / math.sqrt(1 - b2 ** n) + recipe.eps)
+        out.append(d)
+    return out
+
+
+RECIPES = [Recipe(0.1, "gd"), Recipe(0.1, "momentum", momentum=0.9), Recipe(0.05, "nesterov", momentum=0.5),
+           Recipe(0.01, "rmsprop", alpha=0.9, eps=1e-3), Recipe(0.01, "adam", betas=(0.8, 0.99), eps=1e-4),
+           Recipe(0.01, "adam", betas=(0.2, 0.9), eps=1e-4)]
+
+
+def test_each_optimizer_is_its_recurrence_by_hand_all_in_one_mixed_rule():
+    grads = [0.5, -1.5, 2.0, 0.25, -0.75, 3.0]
+    rule = MixedRule(RECIPES, steps=10)
+    K = len(RECIPES)
+    out = np.empty((K, 1))
+    got = []
+    for t, g in enumerate(grads):
+        rule.update(np.full((K, 1), g), t, out)
+        got.append(out[:, 0].copy())
+    got = np.array(got)
+    for k, r in enumerate(RECIPES):
+        np.testing.assert_allclose(got[:, k], _hand(r, grads), rtol=1e-13, err_msg=r.optimizer)
+
+
+def test_a_run_that_blows_up_does_not_touch_the_others():
+    rule = MixedRule(RECIPES, steps=10)
+    alone = MixedRule(RECIPES[1:], steps=10)
+    K = len(RECIPES)
+    out, out1 = np.empty((K, 2)), np.empty((K - 1, 2))
+    for t in range(5):
+        g = np.tile([[1.0, -2.0]], (K, 1)) * (t + 1)
+        g[0] = np.nan if t == 1 else np.inf
+        rule.update(g, t, out)
+        alone.update(g[1:], t, out1)
+        np.testing.assert_array_equal(out[1:], out1)
+
+
+LAM_MAX = 2.535934                     # the linear model on 100 points evenly on [0, 1]
+
+
+def _linear_exp(recipes, steps):
+    return Experiment(dataset="linear", samples=100, noise=0.0, x_range=(0.0, 1.0), model="linear",
+                      steps=steps, seed=0, runs=tuple(recipes)).validated()
+
+
+def test_the_linear_models_critical_rates():
+    lam = np.linalg.eigvalsh(linear_hessian(np.linspace(0, 1, 100)))[-1]
+    assert lam == pytest.approx(LAM_MAX, abs=1e-6)
+    rule = MixedRule([Recipe(1.0), Recipe(1.0, "momentum", momentum=0.9), Recipe(1.0, "nesterov", momentum=0.9)], 10)
+    np.testing.assert_allclose(rule.critical_lr(lam), [0.788664, 1.498462, 0.535165], atol=1e-6)
+    np.testing.assert_allclose(rule.sharpness_limit(0), [2.0, 3.8, 3.8 / 2.8])
+
+
+@pytest.mark.parametrize("optimizer, crit", [("gd", 0.788664), ("momentum", 1.498462), ("nesterov", 0.535165)])
+def test_training_just_below_the_limit_converges_and_just_above_diverges(optimizer, crit):
+    exp = _linear_exp([Recipe(crit * 0.99, optimizer, momentum=0.9), Recipe(crit * 1.01, optimizer, momentum=0.9)],
+                      4000)
+    tr = exp.trainer()
+    tr.step(4000)
+    assert tr.active[0] and tr.losses[0, -1] < 1e-3 * tr.losses[0, 0]
+    assert not tr.active[1]
+
+
+def test_warmup_crosses_the_limit_and_the_loss_then_grows_by_one_minus_eta_lambda_squared():
+    """Warmup from ~0 to η = 1.5 over 1,000 updates: η_t crosses 2/λ_max at ≈ 525; once the top mode
+    dominates each update multiplies the loss excess by (1 − η_t λ_max)², and the run blows up near 690."""
+    steps = 1000
+    r = Recipe(1.5, schedule=Schedule("constant", warmup_steps=steps - 1, warmup_start_factor=1e-9))
+    exp = _linear_exp([r], steps)
+    rule = exp.update_rule()
+    rates = rule.rate_table(0, steps)[:, 0]
+    crosses = int(np.argmax(rates > 2 / LAM_MAX))
+    assert abs(crosses - 525) <= 2
+    tr = exp.trainer()
+    tr.step(steps)
+    blew = int(tr.diverged_step[0])
+    assert abs(blew - 690) <= 15
+    data = exp.make_data()
+    X = np.stack([data.x, np.ones_like(data.x)], axis=1)
+    loss_star = float(np.mean((X @ np.linalg.lstsq(X, data.y, rcond=None)[0] - data.y) ** 2))
+    lam = np.linalg.eigvalsh(linear_hessian(data.x))[-1]
+    L = tr.losses[0] - loss_star
+    for t in range(blew - 60, blew - 5):            # late in the blow-up: loss excess after t + 1 updates / after t
+        assert L[t + 1] / L[t] == pytest.approx((1 - rates[t] * lam) ** 2, rel=1e-6)
+
+
+def test_preconditioned_sharpness_is_the_top_eigenvalue_of_p_h_p():
+    H = np.array([[4.0, 1.0], [1.0, 2.0]])
+    p = np.array([2.0, 0.5])
+    D = np.diag(p ** -0.5)
+    np.testing.assert_allclose(preconditioned_eigenvalues(H, p), np.linalg.eigvalsh(D @ H @ D))
+    # the eigenvalues of P⁻¹H (the adaptive step's matrix) are the same
+    np.testing.assert_allclose(np.sort(np.linalg.eigvals(np.diag(1 / p) @ H).real), preconditioned_eigenvalues(H, p))
+
+
+def test_adam_limit_is_38_over_eta_and_its_preconditioner_is_its_denominator():
+    rule = MixedRule([Recipe(0.001, "adam"), Recipe(0.01, "rmsprop")], 10)
+    np.testing.assert_allclose(rule.sharpness_limit(0), [38 / 0.001, 2 / 0.01])
+    np.testing.assert_array_equal(rule.preconditioner(3), np.ones((2, 3)))
+    out = np.empty((2, 3))
+    g = np.array([[1.0, -2.0, 0.5]] * 2)
+    rule.update(g, 0, out)
+    P = rule.preconditioner(3)
+    np.testing.assert_allclose(P[0], np.sqrt(0.001 * g[0] ** 2 / 0.001) + 1e-8)    # √v̂ + ε, v̂ = g² at n = 1
+    np.testing.assert_allclose(P[1], np.sqrt(0.01 * g[1] ** 2) + 1e-8)             # √s + ε
+
+
+@pytest.mark.parametrize("recipe, needle", [
+    (Recipe(0.1, "momentum", momentum=1.0), "momentum must be < 1; got 1"),
+    (Recipe(0.1, "momentum", momentum=-0.1), "momentum must be >= 0; got -0.1"),
+    (Recipe(0.1, "nesterov", momentum=0.0), "momentum must be > 0 for nesterov"),
+    (Recipe(0.1, "adam", betas=(0.9, 1.0)), r"betas\[1\] must be < 1; got 1"),
+    (Recipe(0.1, "adam", eps=0.0), "eps must be > 0; got 0"),
+    (Recipe(0.1, "lion"), "optimizer must be one of"),
+    (Recipe(-0.1), "learning rate must be > 0"),
+])
+def test_bad_recipes_are_refused_by_name(recipe, needle):
+    with pytest.raises(ConfigError, match=needle):
+        recipe.check(100)
+    with pytest.raises(ConfigError, match="run 1: "):
+        _linear_exp([recipe], 100)
+
+
+def test_plain_recipes_are_todays_gradient_descent_bit_for_bit():
+    exp = replace(preset("exercise4"), steps=50).validated()
+    with_runs = replace(exp, runs=tuple(Recipe(lr) for lr in exp.learning_rates)).validated()
+    assert isinstance(with_runs.update_rule(), GradientDescent)
+    a, b = exp.trainer(), with_runs.trainer()
+    a.step(50)
+    b.step(50)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    # the mixed rule's gradient descent is the same arithmetic
+    c = replace(exp, runs=tuple(Recipe(lr) for lr in exp.learning_rates)).validated()
+    tr = c.trainer(rule=MixedRule(c.runs, 50))
+    tr.step(50)
+    np.testing.assert_array_equal(a.losses, tr.losses)
+    assert isinstance(rule_for([Recipe(0.1, "adam")], 10), MixedRule)
+
+
+def test_same_numbers_as_pytorch_where_it_is_installed():
+    pytest.importorskip("torch")
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "check_torch.py"
+    spec = importlib.util.spec_from_file_location("check_torch", path)
+    ct = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ct)
+    assert max(m for _, m in ct.check_fixed_gradients(steps=100)) < 1e-10
+    assert all(n == 0 for _, _, n in ct.check_rates_long(steps=3000))
