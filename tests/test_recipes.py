@@ -258,3 +258,26 @@ def test_range_test_runs_heavy_ball_under_the_ramp_with_its_state_carried_across
         buf = g if buf is None else 0.9 * buf + g
         w, b = np.array([w, b]) - lr * buf
     np.testing.assert_allclose(result.losses, losses[:len(result.losses)], rtol=1e-10)
+
+
+def test_preconditioned_sharpness_is_that_of_rmsprop_iterated_by_hand():
+    from core.recipes import train_measuring_preconditioned_sharpness
+    exp = replace(LINEAR, steps=25, runs=(Recipe(0.1), Recipe(0.01, "rmsprop", alpha=0.9))).validated()
+    tr = exp.trainer(sharpness_every=10)
+    steps, values = train_measuring_preconditioned_sharpness(tr, 10)
+    assert steps == [0, 10, 20]
+    data = exp.make_data()
+    x, y = data.x, data.y
+    n = len(x)
+    H = (2 / n) * np.array([[np.sum(x * x), np.sum(x)], [np.sum(x), n]])
+    theta, s, expected = exp.initial_params().copy(), np.zeros(2), []
+    for t in range(21):
+        if t in (0, 10, 20):
+            d = np.ones(2) if t == 0 else 1 / np.sqrt(np.sqrt(s) + 1e-8)
+            expected.append(np.linalg.eigvalsh(H * d[:, None] * d[None, :])[-1])
+        r = theta[0] * x + theta[1] - y
+        g = np.array([np.mean(2 * r * x), np.mean(2 * r)])
+        s = 0.9 * s + 0.1 * g * g
+        theta = theta - 0.01 * g / (np.sqrt(s) + 1e-8)
+    np.testing.assert_allclose(values[1], expected, rtol=1e-9)
+    assert np.isnan(values[0]).sum() == 0 and values[0][0] == pytest.approx(values[1][0])
