@@ -349,7 +349,7 @@ def cmd_lr_find(args) -> int:
     check_range(lo, hi, steps, "--range-steps")
     data = exp.make_data()
     result = range_test(exp, data, lo, hi, steps)
-    recipe = ramp_recipe(exp)
+    recipe = ramp_recipe(exp, lo)
     lam_max = forecast(exp.trainer(data).hessian()[0], [lo]).sharpness
     crit = float("nan") if recipe.adaptive else recipe.limit_factor / lam_max
     print(format_header(exp, data))

@@ -22,10 +22,11 @@ The suggestions use the recorded points less ``steps//10`` at the start and 5 at
 * valley (fastai's default): the longest strictly decreasing subsequence of the smoothed loss,
   and the point ``int(s) + int(s/2)`` past its start, where s = (its length)/3.
 
-The optimizer.  As fastai's lr_find runs the learner's own optimizer, the test runs the optimizer
-of the experiment's first run (its parameters too; plain gradient descent when the experiment has
-no recipes): the ramp is its schedule, and its state (momentum buffer, Adam's moments) carries on
-from one rate to the next (``ramp_rule``).
+The optimizer.  As fastai's lr_find runs the learner's own optimizer, the test runs the
+experiment's: that of its run at rate lr_min if it has one, else of its first run, with its
+parameters (plain gradient descent when the experiment has no recipes).  The ramp is its
+schedule, and its state (momentum buffer, Adam's moments) carries on from one rate to the next
+(``ramp_rule``).
 
 Where LR Lab differs from fastai: every batch is the whole data set (full-batch gradient
 descent), so the loss is not noisy; the engine stops a run whose loss passes its divergence
@@ -218,26 +219,20 @@ class Ramp:
         return self.schedule[t:t + 1]
 
 
-def ramp_recipe(experiment):
-    """The recipe the range test trains with: the optimizer of the experiment's first run, with its
-    parameters (plain gradient descent if the experiment has no recipes); the ramp is its schedule."""
-    from dataclasses import replace
-
-    from .schedules import Schedule
-    return replace(experiment.recipes()[0], schedule=Schedule())
+def ramp_recipe(experiment, lr_min: float):
+    """The recipe whose optimizer the range test runs (``Experiment.update_rule`` picks it): the
+    experiment's run at rate ``lr_min`` if it has one, else its first run (plain gradient descent
+    if the experiment has no recipes).  The ramp replaces its schedule."""
+    recipes = experiment.recipes()
+    return next((r for r in recipes if r.lr == float(lr_min)), recipes[0])
 
 
 def ramp_rule(experiment, lrs):
-    """The update rule of the range test: ``ramp_recipe``'s optimizer at the rates ``lrs``, one per
-    update, as fastai's lr_find runs the learner's own optimizer under its LRFinder schedule.  The
-    optimizer's state (momentum buffer, Adam's moments) carries on from one rate to the next."""
-    from .optim import rule_for
-    return rule_for([replace_lr(ramp_recipe(experiment), float(lrs[0]))], len(lrs), schedule=Ramp(lrs))
-
-
-def replace_lr(recipe, lr):
-    from dataclasses import replace
-    return replace(recipe, lr=lr)
+    """The update rule of the range test: the experiment's optimizer (``ramp_recipe``) at the
+    rates ``lrs``, one per update, as fastai's lr_find runs the learner's own optimizer under its
+    LRFinder schedule.  The optimizer's state (momentum buffer, Adam's moments) carries on from
+    one rate to the next."""
+    return experiment.update_rule([float(lrs[0])], schedule=Ramp(lrs), steps=len(lrs))
 
 
 def check_range(lr_min, lr_max, steps, steps_name: str = "range test steps") -> None:
