@@ -6,6 +6,7 @@
     python main.py train --preset exercise4 --csv losses.csv
     python main.py analyze --preset exercise4        curvature and the stability forecast
     python main.py lr-find --preset exercise3        the learning-rate range test
+    python main.py export-torch --preset exercise4 --out ex4.py   the same runs as a PyTorch script
 
 The command-line paths import no Qt, except the figures (``--plot``, ``--png``) and the window.
 """
@@ -61,6 +62,33 @@ def _add_experiment_options(p: argparse.ArgumentParser) -> None:
             exclusive[f.exclusive] = g.add_mutually_exclusive_group()
         group = g if f.exclusive is None else exclusive[f.exclusive]
         group.add_argument(f.flag, nargs=f.nargs, metavar=f.metavar, help=f.help_text)
+    _add_recipe_options(p)
+
+
+RUN_HELP = ("one run with its own recipe, KEY=VALUE items separated by commas, such as "
+            "\"lr=0.5,optimizer=momentum,momentum=0.9,schedule=cosine,warmup=100\"; the keys are lr and "
+            "the names of the options above (optimizer, momentum, alpha, eps, beta1, beta2, schedule, "
+            "step_size, gamma, eta_min, pct_start, div_factor, final_div_factor, warmup, warmup_start); "
+            "what a run leaves out comes from those options.  Repeat it for more runs; with --lr, the "
+            "--lr runs come first")
+
+
+def _add_recipe_options(p: argparse.ArgumentParser) -> None:
+    """One option per field of core.fields.RECIPE_FIELDS (they apply to every --lr), and --run."""
+    from core.fields import RECIPE_FIELDS
+    g = p.add_argument_group("recipe: optimizer and learning-rate schedule of every run "
+                             "(as torch.optim and torch.optim.lr_scheduler)")
+    for f in RECIPE_FIELDS.values():
+        if f.flag is not None:
+            g.add_argument(f.flag, nargs=f.nargs, metavar=f.metavar, help=f.help_text)
+    g.add_argument("--run", action="append", metavar="KEY=VALUE,...", help=RUN_HELP)
+
+
+def recipe_flags(args) -> dict:
+    """The recipe options given on the command line: {RECIPE_FIELDS name: text}."""
+    from core.fields import RECIPE_FIELDS
+    return {f.name: v for f in RECIPE_FIELDS.values()
+            if f.flag is not None and (v := getattr(args, _dest(f.flag), None)) is not None}
 
 
 def experiment_from_args(args):
@@ -81,7 +109,26 @@ def experiment_from_args(args):
                 over[f.clears] = None
     if exp.init is not None and ("hidden" in over or over.get("model", exp.model) != exp.model):
         over["init"] = None          # explicit parameters of another shape: seed new ones
+    flags, run_texts = recipe_flags(args), getattr(args, "run", None) or []
+    if flags or run_texts or ("learning_rates" in over and exp.runs is not None):
+        over["runs"] = _runs_from_args(exp, over, flags, run_texts)
     return replace(exp, **over).validated()
+
+
+def _runs_from_args(exp, over, flags, run_texts):
+    """The runs the recipe options describe.  The common recipe is the experiment's first run's
+    (plain gradient descent if it has none) with the options applied.  --lr: one run per rate with
+    it; --run: one run each, on top of it; neither: every run of the experiment with the options
+    applied."""
+    from dataclasses import replace
+
+    from core.recipes import parse_run, with_fields
+    recipes = exp.recipes()
+    common = with_fields(recipes[0], flags)
+    if "learning_rates" not in over and not run_texts:
+        return tuple(with_fields(r, flags) for r in recipes)
+    lr_runs = [replace(common, lr=lr) for lr in over.get("learning_rates", ())]
+    return tuple(lr_runs + [parse_run(text, common) for text in run_texts])
 
 
 # -- subcommands ----------------------------------------------------------------------------
@@ -137,6 +184,7 @@ def format_explain(s, diffs) -> str:
 
 
 def cmd_train(args) -> int:
+    from core.recipes import column_labels
     from core.report import summarize, summary_dict, write_csv, write_json
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--csv", "--json", "--png", "--plot")
@@ -149,20 +197,29 @@ def cmd_train(args) -> int:
     noted = exp.steps // every + 1 if every else 0
     exp.check_working_set(len(data), hessian_runs=min(32, noted) * len(exp.learning_rates))   # Trainer's batches
     trainer = exp.trainer(data, sharpness_every=every)
-    trainer.step(exp.steps)
+    adaptive = [r.adaptive for r in exp.recipes()]
+    if every and any(adaptive):           # RMSprop, Adam: their preconditioner at the measured steps
+        from core.recipes import train_measuring_preconditioned_sharpness
+        _, precond_sharpness = train_measuring_preconditioned_sharpness(trainer, every)
+    else:
+        trainer.step(exp.steps)
     runs = summarize(exp.learning_rates, trainer.loss_history(), trainer.outcomes,
                      trainer.diverged_steps())
+    labels = column_labels(exp.recipes())
     print(format_header(exp, data))
-    print(format_table(runs))
+    print(format_table(runs, _recipe_column(exp)))
     save = {}
     if args.csv:
-        save["--csv"] = lambda p: write_csv(p, exp.learning_rates, trainer.loss_history())
+        save["--csv"] = lambda p: write_csv(p, exp.learning_rates, trainer.loss_history(), labels=labels)
     if args.json:
-        summary = summary_dict(exp, runs, trainer.t)
+        summary = summary_dict(exp, runs, trainer.t, recipes=exp.recipes(), labels=labels)
         if every:
-            for run, lam in zip(summary["runs"], trainer.sharpness):
+            for k, (run, lam) in enumerate(zip(summary["runs"], trainer.sharpness)):
                 run["sharpness_steps"] = list(trainer.sharpness_steps)
                 run["sharpness"] = [None if not np.isfinite(v) else float(v) for v in lam]
+                if adaptive[k]:
+                    run["preconditioned_sharpness"] = [None if not np.isfinite(v) else float(v)
+                                                       for v in precond_sharpness[k]]
         save["--json"] = lambda p: write_json(p, summary)
     if args.png:
         def save_png(p):
@@ -230,27 +287,44 @@ def _whole(flag, value, lo) -> int:
 
 def cmd_analyze(args) -> int:
     from core.curvature import forecast
+    from core.recipes import run_forecasts
     from core.report import write_json
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--json")
     data = exp.make_data()
     exp.check_working_set(len(data), hessian_runs=len(exp.learning_rates))
     trainer = exp.trainer(data)
-    f = forecast(trainer.hessian()[0], exp.learning_rates, rule=exp.update_rule())
+    f = forecast(trainer.hessian()[0], exp.learning_rates)          # gradient descent's η*, best rate
+    per_run = run_forecasts(exp.recipes(), exp.update_rule(), f.sharpness, exp.steps)
     trainer.step(exp.steps)
     print(format_header(exp, data))
-    print(format_forecast(exp, f, trainer.outcomes))
+    print(format_forecast(exp, f, trainer.outcomes, per_run))
     analysis = {
         "format": "lrlab-analysis", "version": 1, "experiment": exp.to_dict(),
         "sharpness": f.sharpness, "lambda_min": f.lambda_min, "lambda_min_positive": f.lambda_min_positive,
         "critical_lr": f.critical_lr, "best_lr": f.best_lr, "eigenvalues": [float(v) for v in f.eigenvalues],
-        "runs": [{"lr": lr, "eta_lambda": e, "forecast": r, "outcome": o}
-                 for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes)]}
+        "runs": [{"lr": lr, "eta_lambda": e, "forecast": run_verdict(rec, pr, r), "outcome": o, **pr}
+                 for lr, e, r, o, pr, rec in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes, per_run,
+                                                 exp.recipes())]}
     _write_outputs(outputs, {"--json": lambda p: write_json(p, analysis)})
     return 0
 
 
-def format_forecast(exp, f, outcomes) -> str:
+def run_verdict(recipe, forecast_run, regime) -> str:
+    """One run's forecast in words: gradient descent's regime at a constant rate; else whether
+    (and when) its rate passes its own critical rate."""
+    if recipe.adaptive:
+        return "not exact (adaptive)"
+    at = forecast_run["crosses_at"]
+    if recipe.schedule.is_constant:
+        if recipe.optimizer == "gd":
+            return regime
+        return "unstable" if at == 0 else "stable"
+    return "stays below η*" if at is None else ("starts above η*" if at == 0 else f"crosses η* at update {at}")
+
+
+def format_forecast(exp, f, outcomes, per_run=None) -> str:
+    from core.recipes import ADAPTIVE_NOTE, describe
     from core.report import lr_text
     exact = exp.model_spec().exact_forecast
     lines = [
@@ -264,24 +338,50 @@ def format_forecast(exp, f, outcomes) -> str:
         f"  best constant rate 2/(λ_min+ + λ_max) = {f.best_lr:.6g}",
         "  no rate above 1 can converge: the output bias has ∂²L/∂b² = 2, so λ_max ≥ 2 everywhere",
         "",
-        f"{'learning rate':>13}  {'η·λ_max':>9}  {'forecast':<12}  outcome after {exp.steps} steps",
     ]
-    for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, outcomes):
-        lines.append(f"{lr_text(lr):>13}  {e:>9.4g}  {r:<12}  {o}")
-    lines += ["", "forecast: monotone if η·λ_max < 1, oscillating if 1 to 2 (the steepest direction flips "
-              "sign every step), unstable if > 2 (it grows)"]
+    recipes = exp.recipes()
+    if exp.runs is None or all(r.optimizer == "gd" and r.schedule.is_constant for r in recipes):
+        lines.append(f"{'learning rate':>13}  {'η·λ_max':>9}  {'forecast':<12}  outcome after {exp.steps} steps")
+        for lr, e, r, o in zip(f.lrs, f.eta_lambda, f.regimes, outcomes):
+            lines.append(f"{lr_text(lr):>13}  {e:>9.4g}  {r:<12}  {o}")
+        lines += ["", "forecast: monotone if η·λ_max < 1, oscillating if 1 to 2 (the steepest direction flips "
+                  "sign every step), unstable if > 2 (it grows)"]
+        return "\n".join(lines)
+    names = [describe(r) for r in recipes]
+    w = max(len(n) for n in names + ["recipe"])
+    verdicts = [run_verdict(r, pr, reg) for r, pr, reg in zip(recipes, per_run, f.regimes)]
+    v = max(len(x) for x in verdicts + ["forecast"])
+    lines.append(f"{'learning rate':>13}  {'recipe':<{w}}  {'η·λ_max':>9}  {'its η*':>9}  {'forecast':<{v}}  "
+                 f"outcome after {exp.steps} steps")
+    for lr, name, e, pr, verdict, o in zip(f.lrs, names, f.eta_lambda, per_run, verdicts, outcomes):
+        crit = "-" if pr["critical_lr"] is None else f"{pr['critical_lr']:.6g}"
+        lines.append(f"{lr_text(lr):>13}  {name:<{w}}  {e:>9.4g}  {crit:>9}  {verdict:<{v}}  {o}")
+    lines += ["", "its η*: the run's own critical rate at the initial curvature: 2/λ_max (gd), (2 + 2β)/λ_max "
+              "(momentum), (2 + 2β)/((1 + 2β)·λ_max) (nesterov); with a schedule, the forecast names the first "
+              "update (from 0) whose rate ηₜ exceeds it",
+              "forecast of gd at a constant rate: monotone if η·λ_max < 1, oscillating if 1 to 2, unstable if > 2"]
+    if any(r.adaptive for r in recipes):
+        lines.append(ADAPTIVE_NOTE)
     return "\n".join(lines)
 
 
 def cmd_lr_find(args) -> int:
     from core.curvature import forecast
-    from core.range_test import check_range, range_test
+    from core.range_test import check_range, ramp_recipe, range_test
     from core.report import range_test_dict, write_json, write_range_test_csv
     for flag, value, why in (("--lr", args.lr, "the range test sweeps η from --lr-min to --lr-max"),
                              ("--steps", args.steps, "the range test's length is --range-steps")):
         if value is not None:
             shown = " ".join(value) if isinstance(value, list) else value
             raise ConfigError(f"lr-find does not use {flag} ({shown}): {why}")
+    if args.run:
+        raise ConfigError(f"lr-find does not use --run ({args.run[0]}): the range test ramps one run; "
+                          "give its optimizer with --optimizer")
+    for name, value in recipe_flags(args).items():
+        if name not in OPTIMIZER_FIELDS:
+            from core.fields import RECIPE_FIELDS
+            raise ConfigError(f"lr-find does not use {RECIPE_FIELDS[name].flag} ({value}): the range test's "
+                              "ramp is its schedule")
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--csv", "--json", "--png", "--plot")
     plot_size = _plot_size(args)
@@ -292,9 +392,11 @@ def cmd_lr_find(args) -> int:
     data = exp.make_data()
     exp.check_working_set(len(data), hessian_runs=len(exp.learning_rates))
     result = range_test(exp, data, lo, hi, steps)
-    crit = forecast(exp.trainer(data).hessian()[0], [lo], rule=exp.update_rule([lo])).critical_lr
+    recipe = ramp_recipe(exp, lo)
+    lam_max = forecast(exp.trainer(data).hessian()[0], [lo]).sharpness
+    crit = float("nan") if recipe.adaptive else recipe.limit_factor / lam_max
     print(format_header(exp, data))
-    print(format_range_test(result, lo, hi, crit))
+    print(format_range_test(result, lo, hi, crit, recipe))
     save = {"--csv": lambda p: write_range_test_csv(p, result),
             "--json": lambda p: write_json(p, range_test_dict(exp, result, lo, hi, crit))}
 
@@ -312,7 +414,20 @@ def cmd_lr_find(args) -> int:
     return 0
 
 
-def format_range_test(result, lo, hi, crit) -> str:
+OPTIMIZER_FIELDS = ("optimizer", "momentum", "alpha", "eps", "beta1", "beta2")
+
+
+def _range_test_critical(crit, recipe) -> str:
+    from core.recipes import optimizer_token
+    if recipe is None or recipe.optimizer == "gd":
+        return f"  critical rate η* = 2/λ_max at the start: {crit:.3g}"
+    if recipe.adaptive:
+        return (f"  optimizer {optimizer_token(recipe)}: no critical rate at the start (its limit bounds the "
+                "preconditioned sharpness, which forms as it trains)")
+    return f"  optimizer {optimizer_token(recipe)}: its critical rate at the start {crit:.3g}"
+
+
+def format_range_test(result, lo, hi, crit, recipe=None) -> str:
     from core.range_test import STOP_FACTOR, TRIM_END
     n, steps = len(result.lrs), result.steps
     start, end = result.used
@@ -324,7 +439,7 @@ def format_range_test(result, lo, hi, crit) -> str:
              f"  valley (fastai's default)  {result.valley:.3g}",
              f"  steepest descent           {result.steepest:.3g}",
              f"  minimum / 10               {result.minimum_tenth:.3g}",
-             f"  critical rate η* = 2/λ_max at the start: {crit:.3g}"]
+             _range_test_critical(crit, recipe)]
     if result.note:
         lines.append(f"  note: {result.note}")
     return "\n".join(lines)
@@ -335,14 +450,44 @@ def _positive(flag, value) -> float:
     return check_number(flag, value, positive=True)
 
 
-def format_table(runs) -> str:
+def _recipe_column(exp):
+    """Each run's optimizer and schedule for the tables (None: every run is plain gradient
+    descent at a constant rate, and the tables stay as they were)."""
+    from core.recipes import describe
+    recipes = exp.recipes()
+    if all(r.optimizer == "gd" and r.schedule.is_constant for r in recipes):
+        return None
+    return [describe(r) for r in recipes]
+
+
+def format_table(runs, recipes=None) -> str:
+    """One row per run; ``recipes`` (each run's optimizer and schedule) adds a column after the rate."""
     from core.report import lr_text
     num = lambda v: "-" if v is None else f"{v:.6g}"    # noqa: E731
-    rows = [f"{'learning rate':>13}  {'final loss':>12}  {'best loss':>12}  {'outcome':<12}  diverged at step"]
-    for r in runs:
-        rows.append(f"{lr_text(r.lr):>13}  {num(r.final_loss):>12}  {num(r.best_loss):>12}  {r.outcome:<12}  "
-                    f"{'-' if r.diverged_step is None else r.diverged_step}")
+    w = max([6] + [len(d) for d in recipes or ()])
+    rec = (lambda text: f"  {text:<{w}}") if recipes else (lambda text: "")     # noqa: E731
+    rows = [f"{'learning rate':>13}{rec('recipe')}  {'final loss':>12}  {'best loss':>12}  {'outcome':<12}  "
+            "diverged at step"]
+    for k, r in enumerate(runs):
+        rows.append(f"{lr_text(r.lr):>13}{rec(recipes[k] if recipes else '')}  {num(r.final_loss):>12}  "
+                    f"{num(r.best_loss):>12}  {r.outcome:<12}  {'-' if r.diverged_step is None else r.diverged_step}")
     return "\n".join(rows)
+
+
+def cmd_export_torch(args) -> int:
+    from core.export_torch import torch_script
+    from core.report import write_atomic
+    exp = experiment_from_args(args)
+    if args.out:
+        _checked_outputs(args, "--out")
+    text = torch_script(exp)
+    if args.out:
+        write_atomic(args.out, lambda fh: fh.write(text), "--out")
+        print(f"wrote {args.out}: python {args.out} OUT.csv trains {len(exp.recipes())} run"
+              f"{'s' if len(exp.recipes()) > 1 else ''} with PyTorch and writes LR Lab's CSV")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_window(args) -> int:
@@ -383,6 +528,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", metavar="OUT.json", help="write the analysis")
     a.set_defaults(func=cmd_analyze)
 
+    x = sub.add_parser("export-torch", help="write the experiment as a standalone PyTorch script "
+                       "(its CSV equals train --csv)")
+    _add_experiment_options(x)
+    x.add_argument("--out", metavar="FILE.py", help="write the script here (default: print it)")
+    x.set_defaults(func=cmd_export_torch)
+
     f = sub.add_parser("lr-find", help="the learning-rate range test (Smith 2017, fastai's lr_find)")
     _add_experiment_options(f)
     f.add_argument("--lr-min", default="1e-6", metavar="LR", help="first learning rate (default 1e-6)")
@@ -408,7 +559,7 @@ def _add_plot_options(p: argparse.ArgumentParser, what: str) -> None:
 
 def _refuse_empty(args) -> None:
     """``--csv ''`` and the like would be ignored: refuse them, naming the flag."""
-    for name in ("preset", "config", "data", "csv", "json", "png", "plot", "screenshot"):
+    for name in ("preset", "config", "data", "csv", "json", "png", "plot", "screenshot", "out"):
         if getattr(args, name, None) == "":
             raise ConfigError(f"--{name} is empty: give a {'name' if name == 'preset' else 'file'}")
 

@@ -62,7 +62,7 @@ TARGETS: dict[str, Target] = {
 def make_dataset(name: str, samples: int, noise: float, x_range, rng: np.random.Generator) -> Dataset:
     target = TARGETS.get(name)
     if target is None:
-        raise ConfigError(f"dataset must be one of {', '.join(TARGETS)}; got {name!r}")
+        raise ConfigError(f"dataset must be one of {', '.join(TARGETS)}; got {shown(name)}")
     if not target.generated:
         x, y = target.make()
         return Dataset(x, y, name)

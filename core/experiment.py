@@ -24,9 +24,14 @@ from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_
 from .outcomes import WINDOW
 from .models import ModelSpec
 from .optim import GradientDescent, MixedRule, Recipe, rule_for  # noqa: F401 (MixedRule, Recipe: for importers)
+from .schedules import Schedule
 
 FORMAT = "lrlab-experiment"
-VERSION = 1
+VERSION = 1                 # what a file of plain gradient descent at constant rates is written as
+VERSION_RUNS = 2            # a file with "runs": one recipe per run (rate, optimizer, schedule)
+VERSIONS = (VERSION, VERSION_RUNS)
+# Version 2's experiment-level recipe keys: the defaults of the runs that do not say (PyTorch's names).
+RECIPE_DEFAULT_KEYS = ("optimizer", "momentum", "alpha", "eps", "betas", "schedule")
 
 # The memory an experiment may take (working_set_bytes): half of this machine's physical
 # memory (os.sysconf), and at least MEMORY_FLOOR (also where sysconf cannot tell).
@@ -182,14 +187,24 @@ class Experiment:
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self, folder=None) -> dict:
-        """The JSON file's object.  With ``folder`` (the file's folder), a data file beside it
-        or below it is written relative to it, any other as an absolute path."""
-        d = {"format": FORMAT, "version": VERSION}
+        """The JSON file's object.  Version 1 (byte for byte the file LR Lab has always written)
+        when every run is plain gradient descent at a constant rate; else version 2, with
+        ``"runs"`` (each run's whole recipe, ``Recipe.to_dict``) in place of ``"learning_rates"``.
+        With ``folder`` (the file's folder), a data file beside it or below it is written
+        relative to it, any other as an absolute path."""
+        plain = self.runs is None or all(r.optimizer == "gd" and r.schedule.is_constant for r in self.runs)
+        d = {"format": FORMAT, "version": VERSION if plain else VERSION_RUNS}
         for name, f in FIELDS.items():
             value = getattr(self, name)
             if name == "data_file" and value is not None and folder is not None:
                 value = _path_from(folder, value)
-            if not (value is None and f.omitted_when_none):
+            if name == "runs":
+                if not plain:
+                    d.pop("learning_rates", None)
+                    d["runs"] = [r.to_dict() for r in value]
+            elif name == "learning_rates" and plain and self.runs is not None:
+                d[name] = [r.lr for r in self.runs]
+            elif not (value is None and f.omitted_when_none):
                 d[name] = f.to_json(value)
         return d
 
@@ -204,12 +219,25 @@ class Experiment:
         fmt, version = d.pop("format", FORMAT), d.pop("version", VERSION)
         if fmt != FORMAT:
             raise ConfigError(f"{where}: format must be {FORMAT!r}; got {shown(fmt)}")
-        if version != VERSION:
-            raise ConfigError(f"{where}: version must be {VERSION}; got {shown(version)}")
+        if version not in VERSIONS or isinstance(version, bool):
+            raise ConfigError(f"{where}: version must be {VERSION} or {VERSION_RUNS}; got {shown(version)}")
+        defaults = {k: d.pop(k) for k in RECIPE_DEFAULT_KEYS if k in d} if version == VERSION_RUNS else {}
         unknown = sorted(set(d) - set(FIELDS))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {shown(unknown[0])} (known: {', '.join(sorted(FIELDS))})")
-        exp = replace(base or cls(), **{k: FIELDS[k].from_json(v) for k, v in d.items()}).validated()
+            known = sorted(FIELDS) + (list(RECIPE_DEFAULT_KEYS) if version == VERSION_RUNS else [])
+            raise ConfigError(f"{where}: unknown key {shown(unknown[0])} (known: {', '.join(sorted(known))})")
+        over = {k: FIELDS[k].from_json(v) for k, v in d.items()}
+        base = base or cls()
+        if "runs" in d:
+            over["runs"] = _runs_from_json(d["runs"], defaults, where)
+            if "learning_rates" in d:
+                raise ConfigError(f"{where}: give the rates either in learning_rates or in runs, not both")
+        elif defaults:                    # the experiment's recipe for every rate
+            default = Recipe.from_dict(defaults, where=f"{where}")
+            over["runs"] = tuple(replace(default, lr=lr) for lr in over.get("learning_rates", base.learning_rates))
+        elif "learning_rates" in d:       # version 1: the rates replace the base's runs
+            over["runs"] = None
+        exp = replace(base, **over).validated()
         if folder is not None and d.get("data_file") is not None and not os.path.isabs(exp.data_file):
             exp = replace(exp, data_file=os.path.join(folder, exp.data_file))
         return exp
@@ -265,6 +293,23 @@ def _path_from(folder, path: str) -> str:
     return os.path.relpath(target, folder).replace(os.sep, "/") if inside else target
 
 
+def _runs_from_json(runs, defaults: dict, where: str):
+    """Version 2's ``"runs"``: one object per run, each key it leaves out taken from the
+    experiment-level ``defaults`` (optimizer, its parameters, schedule), then from plain
+    gradient descent at a constant rate; ``lr`` is required."""
+    if not isinstance(runs, list) or not runs:
+        raise ConfigError(f"{where}: runs must be a list of one or more run objects; got {shown(runs)}")
+    default = Recipe.from_dict(defaults, where=where)
+    out = []
+    for i, r in enumerate(runs, 1):
+        if not isinstance(r, dict):
+            raise ConfigError(f"{where}: run {i} must be an object with lr, optimizer, schedule; got {shown(r)}")
+        if "lr" not in r:
+            raise ConfigError(f"{where}: run {i} has no lr; got {shown(r)}")
+        out.append(Recipe.from_dict(r, where=f"run {i}", base=default))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Preset:
     name: str
@@ -300,6 +345,21 @@ PRESETS: dict[str, Preset] = {
                "Exercise 3 with η = 0.01, 0.1, 0.5 and 1.0 side by side: slow, good, "
                "oscillating, not converging.",
                replace(_EXERCISE3, learning_rates=(0.01, 0.1, 0.5, 1.0))),
+        Preset("momentum", "Momentum: the same η trains",
+               "The model without a hidden layer on 100 points of y = 2x + 1 over [0, 1]: λ_max = 2.536, so "
+               "η = 1 is above gradient descent's critical rate 2/λ_max = 0.789 and diverges, and below heavy "
+               "ball's (2 + 2β)/λ_max = 1.498 (β = 0.9), which trains.",
+               Experiment(dataset="linear", samples=100, noise=0.0, x_range=(0.0, 1.0), model="linear",
+                          learning_rates=(1.0, 1.0), steps=500,
+                          runs=(Recipe(1.0), Recipe(1.0, "momentum", momentum=0.9)))),
+        Preset("warmup", "Warmup: the same η trains",
+               "The worked example at η = 1.5 (three times its critical rate 2/λ_max = 0.503): at once it "
+               "blows up within 10 steps; warmed up from 0.015 over 200 updates it reaches a flatter region "
+               "and fits the point.",
+               Experiment(dataset="tutorial", samples=1, noise=0.0, activation="sigmoid", hidden=1,
+                          learning_rates=(1.5, 1.5), steps=1000, init=TUTORIAL_INIT,
+                          runs=(Recipe(1.5), Recipe(1.5, schedule=Schedule("constant", warmup_steps=200,
+                                                                             warmup_start_factor=0.01))))),
     )
 }
 

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field, fields as _dc_fields, replace
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .fields import FIELDS, OPTIMIZERS, RECIPE_FIELDS
 from .schedules import RateTable, Schedule
 
@@ -153,10 +153,10 @@ class Recipe:
             try:
                 b1, b2 = self.betas
             except (TypeError, ValueError):
-                raise ConfigError(f"betas must be two numbers [beta1, beta2]; got {self.betas!r}") from None
+                raise ConfigError(f"betas must be two numbers [beta1, beta2]; got {shown(self.betas)}") from None
             betas = (_R["beta1"].check(b1), _R["beta2"].check(b2))
             if not isinstance(self.schedule, Schedule):
-                raise ConfigError(f"schedule must be a Schedule; got {self.schedule!r}")
+                raise ConfigError(f"schedule must be a Schedule; got {shown(self.schedule)}")
             schedule = self.schedule.check(steps)
         except ConfigError as e:
             raise ConfigError(f"{p}{e}") from None
@@ -193,12 +193,12 @@ class Recipe:
     def from_dict(cls, d, where: str = "run", base: "Recipe | None" = None) -> "Recipe":
         """The inverse of ``to_dict``; keys absent take ``base``'s values (not yet checked)."""
         if not isinstance(d, dict):
-            raise ConfigError(f"{where} must be an object with lr, optimizer, …; got {d!r}")
+            raise ConfigError(f"{where} must be an object with lr, optimizer, …; got {shown(d)}")
         base = base or cls()
         known = {f.name for f in _dc_fields(cls)}
         for k in d:
             if k not in known:
-                raise ConfigError(f"{where}: unknown key {k!r} (known: {', '.join(sorted(known))})")
+                raise ConfigError(f"{where}: unknown key {shown(k)} (known: {', '.join(sorted(known))})")
         kw = dict(d)
         if "betas" in kw and isinstance(kw["betas"], list):
             kw["betas"] = tuple(kw["betas"])

@@ -22,6 +22,12 @@ The suggestions use the recorded points less ``steps//10`` at the start and 5 at
 * valley (fastai's default): the longest strictly decreasing subsequence of the smoothed loss,
   and the point ``int(s) + int(s/2)`` past its start, where s = (its length)/3.
 
+The optimizer.  As fastai's lr_find runs the learner's own optimizer, the test runs the
+experiment's: that of its run at rate lr_min if it has one, else of its first run, with its
+parameters (plain gradient descent when the experiment has no recipes).  The ramp is its
+schedule, and its state (momentum buffer, Adam's moments) carries on from one rate to the next
+(``ramp_rule``).
+
 Where LR Lab differs from fastai: every batch is the whole data set (full-batch gradient
 descent), so the loss is not noisy; the engine stops a run whose loss passes its divergence
 bound, and its later losses are NaN (fastai trains on; the 4× rule has stopped the test
@@ -213,6 +219,22 @@ class Ramp:
         return self.schedule[t:t + 1]
 
 
+def ramp_recipe(experiment, lr_min: float):
+    """The recipe whose optimizer the range test runs (``Experiment.update_rule`` picks it): the
+    experiment's run at rate ``lr_min`` if it has one, else its first run (plain gradient descent
+    if the experiment has no recipes).  The ramp replaces its schedule."""
+    recipes = experiment.recipes()
+    return next((r for r in recipes if r.lr == float(lr_min)), recipes[0])
+
+
+def ramp_rule(experiment, lrs):
+    """The update rule of the range test: the experiment's optimizer (``ramp_recipe``) at the
+    rates ``lrs``, one per update, as fastai's lr_find runs the learner's own optimizer under its
+    LRFinder schedule.  The optimizer's state (momentum buffer, Adam's moments) carries on from
+    one rate to the next."""
+    return experiment.update_rule([float(lrs[0])], schedule=Ramp(lrs), steps=len(lrs))
+
+
 def check_range(lr_min, lr_max, steps, steps_name: str = "range test steps") -> None:
     """The range test's settings, checked once (range_test and the command line call it)."""
     from .errors import ConfigError
@@ -230,8 +252,7 @@ def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0
     check_range(lr_min, lr_max, steps)
     data = experiment.make_data() if data is None else data
     lrs = lr_schedule(lr_min, lr_max, steps)
-    trainer = experiment.trainer(data, learning_rates=[lr_min], steps=steps,
-                                 rule=experiment.update_rule([lr_min], schedule=Ramp(lrs)))
+    trainer = experiment.trainer(data, learning_rates=[lr_min], steps=steps, rule=ramp_rule(experiment, lrs))
     # The loss of batch i is loss_history[i]: taken before the update with lrs[i].  Train in
     # chunks and stop once the recorder has stopped (the steps after it are never looked at).
     rec = Recorder(steps)

@@ -1,6 +1,8 @@
 """What a finished (or running) experiment reports, and the files it writes.
 
-CSV: first column ``step``; one column per run headed ``lr=<value>``; row k holds the
+CSV: first column ``step``; one column per run headed ``lr=<value>`` (followed by the run's
+optimizer and schedule when some run is not plain gradient descent at a constant rate:
+core.recipes.column_labels); row k holds the
 loss after k updates; a cell after its run blew up is empty; numbers are written in
 full float64 precision (Python's shortest round-trip ``repr``).
 
@@ -203,10 +205,11 @@ def _cell(v: float) -> str:
     return repr(v) if math.isfinite(v) else ""
 
 
-def write_csv(path, learning_rates, losses: np.ndarray, flag: str = "--csv") -> None:
-    """Loss curves: ``losses[k, t]`` is run k's loss after t updates."""
+def write_csv(path, learning_rates, losses: np.ndarray, flag: str = "--csv", labels=None) -> None:
+    """Loss curves: ``losses[k, t]`` is run k's loss after t updates.  ``labels``: the column
+    headers (core.recipes.column_labels: ``lr=0.1 momentum(0.9)``), else ``lr=<rate>``."""
     losses = np.asarray(losses, dtype=float)
-    header = ",".join(["step"] + [lr_label(lr) for lr in learning_rates])
+    header = ",".join(["step"] + (list(labels) if labels is not None else [lr_label(lr) for lr in learning_rates]))
 
     def write(fh):
         fh.write(header + "\n")
@@ -219,9 +222,19 @@ def write_csv(path, learning_rates, losses: np.ndarray, flag: str = "--csv") -> 
     write_atomic(path, write, flag)
 
 
-def summary_dict(experiment, runs: list[RunSummary], steps_done: int) -> dict:
+def summary_dict(experiment, runs: list[RunSummary], steps_done: int, recipes=None, labels=None) -> dict:
+    """What ``train --json`` writes; with ``recipes`` (and ``labels``, the CSV's column headers)
+    each run, in the order of the CSV's columns, also gives its whole recipe and its column."""
+    out = []
+    for k, r in enumerate(runs):
+        d = asdict(r)
+        if labels is not None:
+            d["column"] = labels[k]
+        if recipes is not None:
+            d["recipe"] = recipes[k].to_dict()
+        out.append(d)
     return {"format": SUMMARY_FORMAT, "version": 1, "steps": steps_done,
-            "experiment": experiment.to_dict(), "runs": [asdict(r) for r in runs]}
+            "experiment": experiment.to_dict(), "runs": out}
 
 
 def json_safe(value):

@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .fields import RECIPE_FIELDS, SCHEDULES
 
 _F = RECIPE_FIELDS
@@ -131,19 +131,19 @@ class Schedule:
     def from_dict(cls, d, where: str = "schedule") -> "Schedule":
         """The inverse of ``to_dict`` (not yet checked: call ``check``)."""
         if not isinstance(d, dict) or "name" not in d:
-            raise ConfigError(f"{where} must be an object with a name; got {d!r}")
+            raise ConfigError(f"{where} must be an object with a name; got {shown(d)}")
         d = dict(d)
         name = d.pop("name")
         warmup = d.pop("warmup", None)
         allowed = _PARAMS.get(name, ())
         for k in d:
             if k not in allowed:
-                raise ConfigError(f"{where}: unknown key {k!r} for schedule {name!r}"
+                raise ConfigError(f"{where}: unknown key {shown(k)} for schedule {shown(name)}"
                                   f" (known: {', '.join(('name',) + allowed + ('warmup',))})")
         kw = dict(d)
         if warmup is not None:
             if not isinstance(warmup, dict) or set(warmup) - {"steps", "start_factor"} or "steps" not in warmup:
-                raise ConfigError(f"{where} warmup must be an object with steps (and start_factor); got {warmup!r}")
+                raise ConfigError(f"{where} warmup must be an object with steps (and start_factor); got {shown(warmup)}")
             kw["warmup_steps"] = warmup["steps"]
             if "start_factor" in warmup:
                 kw["warmup_start_factor"] = warmup["start_factor"]

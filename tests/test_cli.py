@@ -65,7 +65,10 @@ def test_csv_and_json_contract(tmp_path):
     np.testing.assert_array_equal(col, tr.loss_history()[0])
     summary = json.loads(out_json.read_text())
     runs = summary["runs"]
-    assert [set(r) for r in runs] == [{"lr", "final_loss", "best_loss", "outcome", "diverged_step"}] * 2
+    assert [set(r) for r in runs] == [{"lr", "final_loss", "best_loss", "outcome", "diverged_step",
+                                       "column", "recipe"}] * 2
+    assert [r["column"] for r in runs] == rows[0][1:]          # in the order of the CSV's columns
+    assert runs[1]["recipe"] == {"lr": 30.0, "optimizer": "gd", "schedule": {"name": "constant"}}
     assert runs[0]["lr"] == 0.1 and runs[0]["final_loss"] == tr.loss_history()[0, -1]
     assert runs[1]["outcome"] == "diverged" and runs[1]["diverged_step"] is not None
     k = runs[1]["diverged_step"]
@@ -183,11 +186,12 @@ def test_every_field_with_a_flag_is_an_option_of_the_commands_that_train(capsys,
 
 def test_a_field_added_to_the_table_gets_its_option(capsys, monkeypatch):
     from core.fields import FIELDS, NUMBER, Field
-    beta = Field("momentum", NUMBER, 0.0, "momentum", "Momentum β", "momentum beta, 0 to 1", "tip", "Training",
-                 flag="--momentum", metavar="BETA", lo=0, hi=1)
-    monkeypatch.setitem(FIELDS, "momentum", beta)
-    line = _help_lines(capsys, monkeypatch, "train")["--momentum"]
-    assert line.split() == "--momentum BETA momentum beta, 0 to 1".split()
+    # (--momentum is a recipe field now: the new field is one nobody has)
+    decay = Field("weight_decay", NUMBER, 0.0, "weight decay", "Weight decay", "weight decay, 0 to 1", "tip",
+                  "Training", flag="--weight-decay", metavar="WD", lo=0, hi=1)
+    monkeypatch.setitem(FIELDS, "weight_decay", decay)
+    line = _help_lines(capsys, monkeypatch, "train")["--weight-decay"]
+    assert line.split() == "--weight-decay WD weight decay, 0 to 1".split()
 
 
 def test_flags_override_the_preset_and_reshape_rules(tmp_path):
@@ -360,3 +364,139 @@ def test_the_working_set_is_checked_before_training(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("lrlab: error: the experiment needs about 12.3 GiB of memory (16 runs × 100000 samples "
                           "× 512 hidden units, 2000 steps); the limit is 1 GiB") and err.count("\n") == 1
+
+
+# -- recipes: optimizer and schedule options, --run, export-torch (issue 12) ----------------------
+BAD_RECIPES = [
+    (["train", "--optimizer", "momentum", "--momentum", "1"], "momentum must be < 1; got 1"),
+    (["train", "--optimizer", "momentum", "--momentum", "-0.1"], "momentum must be >= 0; got -0.1"),
+    (["train", "--optimizer", "adam", "--beta1", "1"], "betas[0] must be < 1; got 1"),
+    (["train", "--optimizer", "adam", "--beta2", "1.5"], "betas[1] must be < 1; got 1.5"),
+    (["train", "--optimizer", "nesterov", "--momentum", "0"], "momentum must be > 0 for nesterov"),
+    (["train", "--optimizer", "rmsprop", "--eps", "0"], "eps must be > 0; got 0"),
+    (["train", "--optimizer", "adamw"], "optimizer must be one of gd, momentum, nesterov, rmsprop, adam; got 'adamw'"),
+    (["train", "--schedule", "linear"], "schedule must be one of"),
+    (["train", "--schedule", "step", "--gamma", "0"], "gamma must be > 0; got 0"),
+    (["train", "--schedule", "step", "--step-size", "0"], "step_size must be"),
+    (["train", "--steps", "100", "--warmup", "100"], "warmup steps must leave updates"),
+    (["train", "--steps", "4", "--schedule", "one-cycle"], "rising phase"),
+    (["train", "--steps", "100", "--schedule", "one-cycle", "--pct-start", "0.99"], "falling phase"),
+    (["train", "--schedule", "one-cycle", "--warmup", "10"], "one-cycle has its own warm-up"),
+    (["train", "--run", "lr=0.1,momentum"], "--run 'lr=0.1,momentum': each item must be KEY=VALUE"),
+    (["train", "--run", "lr=0.1,beta=0.9"], "unknown key 'beta'"),
+    (["train", "--run", "optimizer=adam"], "lr=<rate>"),
+    (["train", "--run", "lr=0.1", "--run", "lr=0.2,optimizer=momentum,momentum=2"], "run 2: momentum must be < 1; got 2"),
+    (["export-torch", "--optimizer", "sgd"], "'sgd'"),
+    (["export-torch", "--run", "lr=-1"], "learning rate"),
+    (["analyze", "--schedule", "exponential", "--gamma", "-1"], "gamma must be > 0; got -1"),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD_RECIPES)
+def test_bad_recipes_one_line_exit_2_naming_the_field_and_value(tmp_path, args, words):
+    r = lrlab(*args, cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"runs": [{"lr": 0.1}, ["momentum"]]}, "run 2 must be an object"),
+    ({"runs": "lr=0.1"}, "runs must be a list"),
+    ({"runs": [{"lr": 0.1, "schedule": "cosine"}]}, "schedule must be an object with a name"),
+])
+def test_a_run_entry_of_the_wrong_shape_is_refused(tmp_path, config, words):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"format": "lrlab-experiment", "version": 2, **config}))
+    r = lrlab("train", "--config", path, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["lr-find", "--run", "lr=0.1"], "lr-find does not use --run"),
+    (["lr-find", "--schedule", "cosine"], "lr-find does not use --schedule (cosine)"),
+    (["lr-find", "--warmup", "10"], "lr-find does not use --warmup (10)"),
+])
+def test_lr_find_refuses_what_its_ramp_replaces(tmp_path, args, words):
+    r = lrlab(*args, cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr
+
+
+def test_recipe_options_apply_to_every_lr_and_run_adds_runs(tmp_path):
+    import main
+    from core.optim import Recipe
+    from core.schedules import Schedule
+    parse = lambda *a: main.experiment_from_args(main.build_parser().parse_args(["train", *a]))   # noqa: E731
+    exp = parse("--lr", "0.1", "0.2", "--optimizer", "momentum", "--momentum", "0.8", "--schedule", "cosine",
+                "--eta-min", "0.001", "--warmup", "100", "--warmup-start", "0.01",
+                "--run", "lr=0.5,optimizer=adam,beta1=0.8", "--run", "lr=0.3,schedule=constant,warmup=0")
+    cosine = Schedule("cosine", eta_min=0.001, warmup_steps=100, warmup_start_factor=0.01)
+    assert exp.runs == (Recipe(0.1, "momentum", momentum=0.8, schedule=cosine),
+                        Recipe(0.2, "momentum", momentum=0.8, schedule=cosine),
+                        Recipe(0.5, "adam", momentum=0.8, betas=(0.8, 0.999), schedule=cosine),
+                        Recipe(0.3, "momentum", momentum=0.8,
+                               schedule=Schedule(eta_min=0.001, warmup_start_factor=0.01)))
+    assert exp.learning_rates == (0.1, 0.2, 0.5, 0.3)
+    # --run alone: only its runs; the options alone: every run of the preset, the options applied
+    assert parse("--preset", "exercise4", "--run", "lr=0.7").learning_rates == (0.7,)
+    assert parse("--preset", "exercise4", "--optimizer", "nesterov").runs == \
+        tuple(Recipe(lr, "nesterov") for lr in (0.01, 0.1, 0.5, 1.0))
+    # a config with recipes: --lr gives the first run's recipe at each rate
+    assert parse("--preset", "momentum", "--lr", "0.3").runs == (Recipe(0.3),)
+    assert parse("--preset", "exercise4").runs is None                # nothing new: no recipes
+
+
+def test_train_csv_headers_and_json_list_each_runs_recipe_in_column_order(tmp_path):
+    csv_path, json_path = tmp_path / "l.csv", tmp_path / "s.json"
+    r = lrlab("train", "--preset", "exercise3", "--steps", "50", "--lr", "0.1", "--run",
+              "lr=0.1,optimizer=momentum,momentum=0.9,schedule=cosine", "--run", "lr=0.01,optimizer=adam",
+              "--csv", csv_path, "--json", json_path)
+    assert r.returncode == 0, r.stderr
+    header = csv_path.read_text().splitlines()[0].split(",")
+    assert header == ["step", "lr=0.1 gd constant", "lr=0.1 momentum(0.9) cosine(0)",
+                      "lr=0.01 adam(0.9;0.999;1e-08) constant"]
+    runs = json.loads(json_path.read_text())["runs"]
+    assert [run["column"] for run in runs] == header[1:]
+    assert [run["recipe"] for run in runs] == [
+        {"lr": 0.1, "optimizer": "gd", "schedule": {"name": "constant"}},
+        {"lr": 0.1, "optimizer": "momentum", "momentum": 0.9, "schedule": {"name": "cosine", "eta_min": 0.0}},
+        {"lr": 0.01, "optimizer": "adam", "betas": [0.9, 0.999], "eps": 1e-08, "schedule": {"name": "constant"}}]
+    assert "momentum(0.9) cosine(0)" in r.stdout                       # the table names the recipe too
+
+
+def test_analyze_json_gives_each_runs_optimizer_critical_rate_and_crossing(tmp_path):
+    out = tmp_path / "a.json"
+    lam = 2.535934238384372                       # the linear model on [0, 1]: tests/test_recipes.py
+    r = lrlab("analyze", "--preset", "momentum", "--run", "lr=1.0", "--run", "lr=1.0,optimizer=momentum",
+              "--run", "lr=1.0,optimizer=nesterov", "--run", "lr=1.5,warmup=1000,warmup_start=1e-9",
+              "--run", "lr=0.01,optimizer=adam", "--steps", "2000", "--json", out)
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert [x["optimizer"] for x in runs] == ["gd", "momentum", "nesterov", "gd", "adam"]
+    for x, c in zip(runs, (2 / lam, 3.8 / lam, 3.8 / 2.8 / lam, 2 / lam)):
+        assert x["critical_lr"] == pytest.approx(c, rel=1e-9)
+    assert [x["crosses_at"] for x in runs] == [0, None, 0, 526, None]    # 1.5·t/1000 > 2/λ_max from t = 526
+    assert runs[4]["critical_lr"] is None and "no forecast at the initial point is exact" in r.stdout
+    assert "crosses η* at update 526" in r.stdout
+
+
+def test_train_sharpness_every_gives_adaptive_runs_their_preconditioned_sharpness(tmp_path):
+    out = tmp_path / "s.json"
+    r = lrlab("train", "--preset", "momentum", "--steps", "20", "--run", "lr=0.1", "--run",
+              "lr=0.01,optimizer=rmsprop", "--sharpness-every", "10", "--json", out)
+    assert r.returncode == 0, r.stderr
+    gd, rms = json.loads(out.read_text())["runs"]
+    assert "preconditioned_sharpness" not in gd
+    assert len(rms["preconditioned_sharpness"]) == len(rms["sharpness_steps"]) == 3
+    # at step 0 RMSprop has no preconditioner yet (P = 1): the plain λ_max
+    assert rms["preconditioned_sharpness"][0] == pytest.approx(rms["sharpness"][0], rel=1e-12)
+    assert rms["preconditioned_sharpness"][2] != pytest.approx(rms["sharpness"][2], rel=1e-3)
+    # (its value against RMSprop iterated by hand: tests/test_recipes.py)
+
+
+def test_export_torch_prints_or_writes_the_script(tmp_path):
+    r = lrlab("export-torch", "--preset", "tutorial", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("#!/usr/bin/env python3") and "import torch" in r.stdout
+    r = lrlab("export-torch", "--preset", "tutorial", "--out", tmp_path / "t.py", cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "t.py").read_text().startswith("#!/usr/bin/env python3")
+    r = lrlab("export-torch", "--preset", "tutorial", "--out", tmp_path / "none" / "t.py", cwd=tmp_path)
+    assert r.returncode == 2 and "--out" in r.stderr and "does not exist" in r.stderr

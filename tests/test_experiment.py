@@ -42,7 +42,7 @@ def test_validation_names_the_field_and_the_value(change, words):
 
 
 def test_presets_are_the_tutorials():
-    assert list(PRESETS) == ["tutorial", "exercise1", "exercise2", "exercise3", "exercise4"]
+    assert list(PRESETS) == ["tutorial", "exercise1", "exercise2", "exercise3", "exercise4", "momentum", "warmup"]
     t = preset("tutorial").validated()
     assert (t.hidden, t.activation, t.learning_rates, t.dataset) == (1, "sigmoid", (0.1,), "tutorial")
     assert preset("exercise1").validated().hidden == 2
