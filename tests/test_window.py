@@ -187,9 +187,7 @@ def test_the_analysis_views_cannot_add_a_seventeenth_run(qtbot, window):
 
 
 # -- presets and settings --------------------------------------------------------------------
-# The recipe presets (momentum, warmup) get their buttons with the window's recipe controls
-# (issue 12 item 5); until then the window's buttons are gui.controls.PRESET_BUTTONS.
-@pytest.mark.parametrize("name", [n for n in PRESETS if PRESETS[n].experiment.runs is None])
+@pytest.mark.parametrize("name", list(PRESETS))
 def test_each_preset_loads_in_one_click_and_trains_to_the_end(qtbot, window, name):
     window.controls.preset_buttons[name].click()
     exp = preset(name)
