@@ -118,6 +118,15 @@ class _Plot(ThemedPlot):
         self._style_text(item, color is not None)
         return item
 
+    def _remove_texts(self, items) -> None:
+        """Take labels made by ``_text`` out of the plot, and forget them (else each new
+        experiment's labels would stay alive in ``_texts``)."""
+        items = list(items)
+        for item in items:
+            self.plotItem.removeItem(item)
+        gone = {id(item) for item in items}
+        self._texts = [(item, fixed) for item, fixed in self._texts if id(item) not in gone]
+
     def _style_text(self, item: pg.TextItem, fixed_color: bool) -> None:
         p = style.palette(self.dark)
         item.fill = pg.mkBrush(p["panel"])
