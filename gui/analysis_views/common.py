@@ -239,10 +239,19 @@ class _JobView(QtWidgets.QWidget):
         raise NotImplementedError
 
     def _invalidate(self) -> None:
-        """The inputs changed: compute again now if the view is shown, else when it is."""
+        """The inputs changed: compute again now if the view is shown (which supersedes the
+        job running), else stop that job and compute when the view is shown."""
         self._stale = True
         if self.isVisible():
             self.compute()
+        else:
+            self._stop_job()
+
+    def _stop_job(self) -> None:
+        """Stop the job running, if one is: its answer is for inputs that are gone."""
+        if self.runner.busy:
+            self.runner.cancel()
+            self.status.setText("stopped: the experiment changed")
 
     def _data(self):
         """The data set the view was given, or its experiment's."""
