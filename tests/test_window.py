@@ -19,7 +19,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget  # noqa: E402
 
 from core.experiment import PRESETS, Experiment, preset  # noqa: E402
 from core.explain import tutorial_step  # noqa: E402
@@ -673,3 +673,75 @@ def test_the_keys_the_help_lists_are_the_actions_keys_and_back(qtbot, window):
         assert getattr(window, f"{name}_action").shortcut() == key
         assert f"<b>{key_text(key)}</b>" in shortcuts_html()
     assert window.start_action.shortcut() == QKeySequence(Qt.Key_Space)
+
+
+# -- the screen: first size, remembered geometry, a 1280 × 720 projector ----------------------------------
+def test_the_first_size_fits_the_screen(qtbot):
+    w = MainWindow(experiment=SMALL, remember=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    area = w.screen().availableGeometry()                 # offscreen: 800 × 800, smaller than 1600 × 1000
+    assert area.contains(w.frameGeometry())
+    assert w.width() >= area.width() - 40 and w.height() >= area.height() - 80   # and uses it
+
+
+def test_a_remembered_geometry_larger_than_the_screen_is_brought_back_onto_it(qtbot, private_settings):
+    from PySide6.QtCore import QRect
+    w = make_window(qtbot, private_settings)
+    w.setGeometry(QRect(300, 200, 1600, 1000))            # from a larger screen, partly off this one
+    w.close()
+    again = make_window(qtbot, private_settings, experiment=None)
+    area = again.screen().availableGeometry()
+    assert area.contains(again.frameGeometry())
+    assert again.width() < 1600 and again.height() < 1000
+
+
+def _controls_of(panel):
+    """The panel's visible input widgets (not the parts of another: a spin box's line edit)."""
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox,
+                                   QComboBox, QLineEdit)
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractSlider, QAbstractSpinBox, QAbstractItemView)
+    found = [c for c in panel.findChildren(QWidget) if isinstance(c, kinds) and c.isVisibleTo(panel)]
+    return [c for c in found if not any(o is not c and o.isAncestorOf(c) for o in found)]
+
+
+def test_at_1280_by_720_every_control_of_the_experiment_panel_can_be_seen_and_none_overlap(qtbot, window):
+    from PySide6.QtCore import QPoint, QRect
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    QApplication.processEvents()
+    panel, scroll = window.controls, window.controls_dock.widget()
+    viewport = scroll.viewport()
+    assert panel.width() <= viewport.width()               # nothing cut on the right (no sideways scrolling)
+    controls = _controls_of(panel)
+    assert len(controls) > 15
+    rects = {}
+    for c in controls:
+        r = QRect(c.mapTo(panel, QPoint(0, 0)), c.size())
+        assert panel.rect().contains(r), c
+        assert c.width() >= min(c.minimumSizeHint().width(), c.sizeHint().width()), c   # not squashed
+        scroll.ensureWidgetVisible(c)                      # scrolled to, it shows
+        assert viewport.rect().intersects(QRect(c.mapTo(viewport, QPoint(0, 0)), c.size())), c
+        rects[c] = r
+    for a, ra in rects.items():
+        for b, rb in rects.items():
+            assert a is b or not ra.intersects(rb), (a, b)
+    for plot in (window.loss_plot, window.fit_plot):       # the plots keep room to read
+        assert plot.width() >= 300 and plot.height() >= 250
+
+
+def test_screenshot_size_takes_the_window_at_a_projectors_1280_by_720(tmp_path):
+    out = tmp_path / "small.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out), "--screenshot-size",
+                           "1280", "720", "--preset", "exercise4"], cwd=ROOT, env=_env(tmp_path, display=False),
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", "")
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 720)
+    bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(tmp_path / "b.png"),
+                          "--screenshot-size", "1280", "wide"], cwd=ROOT, env=_env(tmp_path, display=False),
+                         capture_output=True, text=True, timeout=60)
+    assert (bad.returncode, bad.stderr) == (2, "lrlab: error: --screenshot-size height must be a whole number; "
+                                               "got 'wide'\n")
+    assert not (tmp_path / "b.png").exists()
