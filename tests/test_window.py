@@ -745,3 +745,22 @@ def test_screenshot_size_takes_the_window_at_a_projectors_1280_by_720(tmp_path):
     assert (bad.returncode, bad.stderr) == (2, "lrlab: error: --screenshot-size height must be a whole number; "
                                                "got 'wide'\n")
     assert not (tmp_path / "b.png").exists()
+
+
+def test_the_loss_at_step_0_shows_before_training(qtbot, window):
+    """Issue: the loss plot was empty until the first step (a line needs two points)."""
+    idle(qtbot, window)
+    window.draw()
+    dots = window.loss_plot.start_dots
+    assert window.controller.t == 0 and dots.isVisible()
+    x, y = dots.getData()
+    L0 = SMALL.trainer().loss_history()[:, 0]                          # the engine, headless: step 0
+    np.testing.assert_allclose(y, np.log10(L0), rtol=1e-12)            # on the log loss axis
+    assert list(x) == [0.0] * len(SMALL.learning_rates)
+    (lo, hi), _ = window.loss_plot.view_box.viewRange()
+    assert lo < 0.0 < hi                                               # inside the step axis
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.t == 1, timeout=TIMEOUT)
+    idle(qtbot, window)
+    window.draw()
+    assert not dots.isVisible() and window.loss_plot.curve_points(0)[1].size == 2   # the curves take over
