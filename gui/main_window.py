@@ -29,6 +29,7 @@ from .files import FileCommands
 from .frames import FrameScheduler
 from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
+from .projector import FontScale
 from .runs import MAX_RUNS
 from .views import RunColumns, Snapshot, StatusView
 from .worker import FINISHED, RUNNING, TrainingController
@@ -87,9 +88,7 @@ class MainWindow(QMainWindow):
         self._views = {}                        # tab widget -> its view (gui.views)
         self.setWindowTitle(TITLE)
         self.setWindowIcon(icon())
-        font = self.font()
-        font.setPointSize(max(font.pointSize(), 11))
-        self.setFont(font)
+        self.font_scale = FontScale(self, self.settings if remember else None)   # (before anything is built)
 
         self.controller = TrainingController(self)
         self.plots_built = False
@@ -220,6 +219,7 @@ class MainWindow(QMainWindow):
         self.controls.experiment_edited.connect(self._on_controls_experiment_edited)
         self.controls.speed_changed.connect(self._on_controls_speed_changed)
         self.controls.runs.selection_changed.connect(self._on_runs_selection_changed)
+        self.font_scale.changed.connect(self._on_font_scale_changed)
 
     def _first_experiment(self, experiment):
         if experiment is not None:
@@ -361,6 +361,13 @@ class MainWindow(QMainWindow):
         if self.plots_built:
             self.overlay_view.select(k, Snapshot.of(self.controller) if self.controller.progress is not None
                                      else None)
+
+    @Slot(float)
+    def _on_font_scale_changed(self, scale: float) -> None:
+        if self.controller.progress is not None:          # the status labels are as wide as their text
+            snap = Snapshot.of(self.controller)
+            self.status.set_experiment(snap)
+            self.status.show(snap)
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:

@@ -161,6 +161,7 @@ def test_status_labels_never_ask_for_a_new_layout(qtbot, window):
 
 
 def test_sixteen_runs_fit_in_the_loss_plot(qtbot, window):
+    window.resize(1280, 720)                  # a projector (the window opens smaller on the 800 × 800 offscreen screen)
     window.load_experiment(replace(SMALL, learning_rates=tuple(np.geomspace(0.01, 3, 16).round(4))))
     qtbot.waitUntil(lambda: window.loss_plot.plotItem.geometry().width() <=
                     window.loss_plot.viewport().width() + 0.5, timeout=TIMEOUT)
@@ -764,3 +765,48 @@ def test_the_loss_at_step_0_shows_before_training(qtbot, window):
     idle(qtbot, window)
     window.draw()
     assert not dots.isVisible() and window.loss_plot.curve_points(0)[1].size == 2   # the curves take over
+
+
+# -- the projector mode ---------------------------------------------------------------------------------
+def _sizes(w):
+    """Point sizes of the window's text, a control, a loss-plot tick, axis label, title and legend entry."""
+    plot = w.loss_plot.plotItem
+    axis = plot.getAxis("left")
+    pt = lambda s: float(s[:-2])                                      # noqa: E731  ("13pt")
+    return (w.font().pointSizeF(), w.controls.runs.add_button.font().pointSizeF(),
+            axis.style["tickFont"].pointSizeF(), pt(axis.labelStyle["font-size"]),
+            pt(plot.titleLabel.opts["size"]), pt(w.loss_plot.legend.items[0][1].opts["size"]))
+
+
+def test_larger_and_smaller_text_scale_every_font_plots_included(qtbot, window):
+    from gui.projector import FontScale  # noqa: F401
+    before = _sizes(window)
+    assert before[2:] == (style.TICK_PT, style.LABEL_PT, style.TITLE_PT, style.LABEL_PT)
+    window.larger_text_action.trigger()
+    window.larger_text_action.trigger()
+    scale = window.font_scale.scale
+    assert scale > 1.0
+    np.testing.assert_allclose(_sizes(window), np.array(before) * scale, rtol=1e-9)
+    window.smaller_text_action.trigger()
+    smaller = window.font_scale.scale
+    assert 1.0 < smaller < scale
+    np.testing.assert_allclose(_sizes(window), np.array(before) * smaller, rtol=1e-9)
+    window.normal_text_action.trigger()
+    np.testing.assert_allclose(_sizes(window), before, rtol=1e-9)
+    for _ in range(3):
+        window.smaller_text_action.trigger()
+    assert all(a < b for a, b in zip(_sizes(window), before))
+
+
+def test_the_text_size_is_remembered_at_the_next_launch(qtbot, private_settings):
+    w = make_window(qtbot, private_settings)
+    before = _sizes(w)
+    w.larger_text_action.trigger()
+    scale = w.font_scale.scale
+    w.close()
+    again = make_window(qtbot, private_settings, experiment=None)
+    assert again.font_scale.scale == scale
+    np.testing.assert_allclose(_sizes(again), np.array(before) * scale, rtol=1e-9)   # built at that size
+    again.normal_text_action.trigger()
+    again.close()
+    style.set_font_scale(1.0)

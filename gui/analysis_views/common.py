@@ -188,7 +188,7 @@ class _ImagePlot(_Plot):
             no_si_prefix(ax)
         self.bar.axis.setStyle(tickFont=style.font(style.TICK_PT - 1))
         left = self.bar.getAxis("left")
-        left.setLabel(left.labelText, **{"color": fg, "font-size": f"{style.LABEL_PT - 1}pt"})
+        left.setLabel(left.labelText, **{"color": fg, "font-size": f"{style.pt(style.LABEL_PT - 1):g}pt"})
         no_si_prefix(left)
 
 
