@@ -495,14 +495,20 @@ def cmd_window(args) -> int:
     if args.screenshot:
         from core.report import check_writable
         check_writable(args.screenshot, "--screenshot")
-    from gui.app import run
-    return run(experiment=exp, screenshot=args.screenshot, tab=args.tab)
+    from gui.app import SCREENSHOT_SIZE, run, screenshot_size
+    if args.screenshot_size and not args.screenshot:
+        raise ConfigError("--screenshot-size needs --screenshot FILE.png")
+    size = screenshot_size(args.screenshot_size) if args.screenshot_size else SCREENSHOT_SIZE
+    return run(experiment=exp, screenshot=args.screenshot, tab=args.tab, size=size)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lrlab", description="LR Lab: see what a learning rate does, and why.")
     p.add_argument("--screenshot", metavar="FILE.png",
                    help="open the window, train to the step budget, save a grab and exit")
+    p.add_argument("--screenshot-size", nargs=2, metavar=("W", "H"),
+                   help="with --screenshot: the window's size in pixels (default 1600 1000; "
+                        "1280 720 is a classroom projector)")
     p.add_argument("--tab", choices=("overlay", "side", "why"),
                    help="with --screenshot: the tab to show (overlay, side by side, why it diverges)")
     p.add_argument("--preset", metavar="NAME", help="open the window on this preset")

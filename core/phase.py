@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .cancel import train
 from .errors import ConfigError
 
 
@@ -24,7 +25,8 @@ class PhaseDiagram:
     outcomes: np.ndarray      # (R, L) outcome strings
 
 
-def phase_diagram(experiment, lrs, widths=None, seeds=None, data=None) -> PhaseDiagram:
+def phase_diagram(experiment, lrs, widths=None, seeds=None, data=None, should_stop=None) -> PhaseDiagram:
+    """``should_stop``: see core.cancel; asked between chunks of steps (raises Cancelled)."""
     if (widths is None) == (seeds is None):
         raise ConfigError("phase diagram: give widths or seeds (one of the two)")
     lrs = tuple(float(v) for v in lrs)
@@ -35,7 +37,7 @@ def phase_diagram(experiment, lrs, widths=None, seeds=None, data=None) -> PhaseD
     for r in rows:
         row = replace(experiment, learning_rates=lrs, init=None, **{row_name: r}).validated()
         trainer = row.trainer(data)
-        trainer.step(row.steps)
+        train(trainer, row.steps, should_stop, "phase diagram")
         L = trainer.loss_history()
         with np.errstate(all="ignore"):
             best = np.where(np.isfinite(L), L, np.inf).min(axis=1)

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cancel import check, chunk_steps
+
 BETA = 0.98
 STOP_FACTOR = 4.0
 TRIM_END = 5                  # recorded points left out at the end (fastai's skip_end)
@@ -247,8 +249,10 @@ def check_range(lr_min, lr_max, steps, steps_name: str = "range test steps") -> 
 
 
 def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0,
-               steps: int = 100) -> RangeTest:
-    """Run the range test from the experiment's initial parameters (the engine, one run)."""
+               steps: int = 100, should_stop=None) -> RangeTest:
+    """Run the range test from the experiment's initial parameters (the engine, one run).
+
+    ``should_stop``: see core.cancel; asked between chunks of steps (raises Cancelled)."""
     check_range(lr_min, lr_max, steps)
     data = experiment.make_data() if data is None else data
     lrs = lr_schedule(lr_min, lr_max, steps)
@@ -257,6 +261,10 @@ def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0
     # chunks and stop once the recorder has stopped (the steps after it are never looked at).
     rec = Recorder(steps)
     rec.record(trainer.loss_history()[0])
-    while not rec.done and trainer.step(CHUNK):
+    chunk = CHUNK if should_stop is None else chunk_steps(trainer, CHUNK)
+    while not rec.done:
+        check(should_stop, "range test")
+        if not trainer.step(chunk):
+            break
         rec.record(trainer.loss_history()[0, len(rec.smoothed):])
     return suggestions(lrs, trainer.loss_history()[0, :len(rec.smoothed)], steps)

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cancel import check
 from .errors import ConfigError
 
 MAX_POINTS = 100_000
 
 
-def trajectory(experiment, run: int = 0, steps: int | None = None, every: int = 1, data=None) -> np.ndarray:
-    """(T, P): θ of run ``run`` at steps 0, every, 2·every, … and ``steps`` (default: the budget)."""
+def trajectory(experiment, run: int = 0, steps: int | None = None, every: int = 1, data=None,
+               should_stop=None) -> np.ndarray:
+    """(T, P): θ of run ``run`` at steps 0, every, 2·every, … and ``steps`` (default: the budget).
+
+    ``should_stop``: see core.cancel; asked before each ``every`` steps (raises Cancelled)."""
     lrs = experiment.learning_rates
     if not (isinstance(run, (int, np.integer)) and 0 <= run < len(lrs)):
         raise ConfigError(f"trajectory run must be one of 0 … {len(lrs) - 1}; got {run!r}")
@@ -34,6 +38,7 @@ def trajectory(experiment, run: int = 0, steps: int | None = None, every: int = 
     trainer = experiment.trainer(data, learning_rates=[lrs[run]], steps=int(steps))
     path = [trainer.theta[0].copy()]
     while not trainer.done and trainer.active[0]:
+        check(should_stop, "trajectory")
         trainer.step(every)
         path.append(trainer.theta[0].copy())
     return np.array(path)

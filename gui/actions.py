@@ -14,7 +14,7 @@ from .help import shortcut
 class ActionSpec(NamedTuple):
     name: str                 # window.<name>_action; its key: SHORTCUTS[name], if listed
     text: str
-    handler: str              # a method of the window, or "files.<method>" of its FileCommands
+    handler: str              # a method of the window, or "<part>.<method>" of one of its parts (files, font_scale)
     tip: str
     checkable: bool = False
     icon: object = None       # a QStyle standard pixmap
@@ -44,6 +44,12 @@ ACTIONS = (
                "Show the loss on a logarithmic (checked) or linear axis.", checkable=True),
     ActionSpec("log_x", "Log step axis", "_on_log_x_action_toggled",
                "Show the steps on a logarithmic (checked) or linear axis.", checkable=True),
+    ActionSpec("larger_text", "Larger text", "font_scale._on_larger_text_action_triggered",
+               "Scale every font of the window up, plot axes and legends included (for a projector); remembered."),
+    ActionSpec("smaller_text", "Smaller text", "font_scale._on_smaller_text_action_triggered",
+               "Scale every font of the window down."),
+    ActionSpec("normal_text", "Normal text size", "font_scale._on_normal_text_action_triggered",
+               "Every font at its normal size."),
     ActionSpec("shortcuts", "Keyboard shortcuts", "_on_shortcuts_action_triggered", "List the keyboard shortcuts."),
     ActionSpec("views", "How to read the views", "_on_views_action_triggered",
                "What each view shows, and what slow, oscillating and diverging runs look like."),
@@ -52,7 +58,7 @@ ACTIONS = (
 # The menus, by action name (None: a separator).
 MENUS = (("&File", ("open", "save", None, "export_png", "export_csv", "export_fit", None, "quit")),
          ("&Run", ("start", "step", "reset")),
-         ("&View", ("dark", None, "log_y", "log_x", None)),
+         ("&View", ("dark", None, "log_y", "log_x", None, "larger_text", "smaller_text", "normal_text", None)),
          ("&Help", ("shortcuts", "views")))
 TOOLBAR = ("start", "step", "reset")
 NEEDS_PLOTS = ("open", "save", "export_png", "export_csv", "export_fit", "dark", "log_y", "log_x")

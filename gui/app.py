@@ -2,7 +2,7 @@
 
 With ``screenshot``: open the window (offscreen when there is no display), train the
 experiment to its step budget at full speed, repaint, grab the whole window and save
-it atomically; settings are neither read nor written, so the picture depends only on
+it atomically (1600 × 1000, or the size asked for); settings are neither read nor written, so the picture depends only on
 the experiment (default: the Exercise 4 preset).  Without: the normal application,
 which remembers the last experiment, the window geometry, the speed and the theme.
 """
@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core.errors import ConfigError  # noqa: E402
 from core.report import write_atomic  # noqa: E402
 
-SCREENSHOT_SIZE = (1600, 1000)
+SCREENSHOT_SIZE = (1600, 1000)            # --screenshot's default size (the README's picture); --screenshot-size W H
+SCREENSHOT_MIN, SCREENSHOT_MAX = (800, 600), (7680, 4320)
 FIRST_PAINT_ENV = "LRLAB_FIRST_PAINT"     # a .json path: record when the window is first painted, then quit
 
 
@@ -73,7 +74,16 @@ def make_app() -> QApplication:
 TABS = ("overlay", "side", "why")      # the window's tabs, in order, as --tab names them
 
 
-def run(experiment=None, screenshot=None, tab: str | None = None) -> int:
+def screenshot_size(values) -> tuple[int, int]:
+    """--screenshot-size W H, checked: whole numbers from 800 × 600 to 7680 × 4320."""
+    from core.fields import check_integer
+    w, h = values
+    return (check_integer("--screenshot-size width", w, SCREENSHOT_MIN[0], SCREENSHOT_MAX[0]),
+            check_integer("--screenshot-size height", h, SCREENSHOT_MIN[1], SCREENSHOT_MAX[1]))
+
+
+def run(experiment=None, screenshot=None, tab: str | None = None, size=SCREENSHOT_SIZE) -> int:
+    """``size``: the screenshot's (width, height) in pixels."""
     if not has_display():
         if screenshot is None:
             print("lrlab: error: no display (DISPLAY is not set); use --screenshot FILE.png "
@@ -95,7 +105,7 @@ def run(experiment=None, screenshot=None, tab: str | None = None) -> int:
         return app.exec()
 
     window = MainWindow(experiment=experiment, remember=False)
-    window.resize(*SCREENSHOT_SIZE)
+    window.resize(*size)
     if tab is not None:
         window.tabs.setCurrentIndex(TABS.index(tab))
     shooter = Screenshot(window, screenshot)

@@ -17,6 +17,9 @@ SHORTCUTS = (
     ("export_csv", "Ctrl+Shift+E", "Export the loss curves as CSV"),
     ("dark", "Ctrl+D", "Dark theme on or off"),
     ("log_y", "Ctrl+L", "Loss axis: log or linear"),
+    ("larger_text", "Ctrl+=", "Larger text: every font of the window, plots included (projector mode)"),
+    ("smaller_text", "Ctrl+-", "Smaller text"),
+    ("normal_text", "Ctrl+0", "Normal text size"),
     ("views", QKeySequence.StandardKey.HelpContents, "How to read the views"),
     ("quit", "Ctrl+Q", "Quit"),            # (the standard Quit key is empty on some platforms)
 )

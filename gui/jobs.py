@@ -17,10 +17,17 @@ The thread, the request (a posted event) and its cancellation are gui.background
 for the training.  Every worker signal goes, queued, to a slot of the runner, a QObject
 of the GUI thread, so the slots the views connect run in the GUI thread.  A new
 ``submit`` supersedes the job before it: the old one is cancelled (a generator stops at
-its next ``yield``; a plain function runs to its end) and its results are dropped, so a
+its next ``yield``, a function with ``should_stop`` at its next look, any other function
+runs to its end) and its results are dropped, so a
 view only ever sees the answer to its latest question.  ``shutdown()`` — also run when
 the runner is garbage-collected or its C++ object destroyed — cancels, ends the thread's
 event loop and waits for it, so Qt never destroys a running QThread.
+
+Cancelling reaches inside a job too: a function with a ``should_stop`` parameter (the range
+test, the phase diagram, a trajectory: core.cancel) is given one that answers True once its
+job is superseded, cancelled or the runner shut down; it raises core.cancel.Cancelled between
+two chunks of steps, and the job ends with no signal.  So a close, a reset or a new request
+ends the job within a chunk (≤ ~0.1 s), not at its end.
 
 A ConfigError (bad input) is reported as its message, which names the field and the
 value; any other exception as "<Type>: <message>" — never raised into the GUI.
@@ -33,6 +40,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from core.cancel import Cancelled
 from core.errors import ConfigError
 
 from .background import Background, Worker, start_thread, stop_thread  # noqa: F401 (start/stop: also here)
@@ -46,8 +54,20 @@ def describe_error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
+def takes_should_stop(fn) -> bool:
+    """True if ``fn`` has a ``should_stop`` parameter (core.cancel's hook)."""
+    try:
+        return "should_stop" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):                      # a builtin without a signature
+        return False
+
+
 class _JobWorker(Worker):
     """Lives in the worker thread; runs one call at a time."""
+
+    def cancelled(self, job: int) -> bool:
+        """(Any thread) True once job ``job`` is abandoned: the ``should_stop`` its call is given."""
+        return job <= self.cancel_upto
 
     done = Signal(int, object)
     part = Signal(int, object)
@@ -57,6 +77,8 @@ class _JobWorker(Worker):
         if job <= self.cancel_upto:
             return
         fn, args, kwargs = call
+        if takes_should_stop(fn):
+            kwargs = {**kwargs, "should_stop": partial(self.cancelled, job)}
         try:
             if inspect.isgeneratorfunction(fn):
                 gen = fn(*args, **kwargs)
@@ -72,6 +94,8 @@ class _JobWorker(Worker):
                     self.part.emit(job, value)
             else:
                 result = fn(*args, **kwargs)
+        except Cancelled:
+            return
         except Exception as e:                            # noqa: BLE001 — reported as text
             if not isinstance(e, ConfigError):
                 traceback.print_exc()
@@ -116,7 +140,8 @@ class JobRunner(QObject):
         return self._latest
 
     def cancel(self) -> None:
-        """Drop the current job (a generator stops at its next yield)."""
+        """Drop the current job (it stops at its next look at ``should_stop``, or a generator
+        at its next yield)."""
         self._background.cancel(self._latest)
         self._set_busy(False)
 

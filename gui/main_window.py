@@ -14,7 +14,7 @@ import os
 
 from dataclasses import replace
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QStyle,
                                QTabWidget, QToolBar)
 
@@ -28,12 +28,14 @@ from .files import FileCommands
 from .frames import FrameScheduler
 from .help import HelpDialog, shortcuts_html, views_html
 from .icon import icon
+from .projector import FontScale
 from .runs import MAX_RUNS
 from .views import RunColumns, Snapshot, StatusView
 from .worker import FINISHED, RUNNING, TrainingController
 
 TITLE = "LR Lab"
-DEFAULT_SIZE = (1600, 1000)
+DEFAULT_SIZE = (1600, 1000)                 # the first size, if the screen has room for it
+SCREEN_MARGIN = (16, 40)                    # room left on the screen for the window's frame and title bar
 DEFAULT_PRESET = "exercise4"
 SETTINGS_ENV = "LRLAB_SETTINGS"             # an .ini path: tests keep the user's settings clean
 CONTROLS_WIDTH = 380
@@ -85,9 +87,7 @@ class MainWindow(QMainWindow):
         self._views = {}                        # tab widget -> its view (gui.views)
         self.setWindowTitle(TITLE)
         self.setWindowIcon(icon())
-        font = self.font()
-        font.setPointSize(max(font.pointSize(), 11))
-        self.setFont(font)
+        self.font_scale = FontScale(self, self.settings if remember else None)   # (before anything is built)
 
         self.controller = TrainingController(self)
         self.plots_built = False
@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
         self.controls.experiment_edited.connect(self._on_controls_experiment_edited)
         self.controls.speed_changed.connect(self._on_controls_speed_changed)
         self.controls.runs.selection_changed.connect(self._on_runs_selection_changed)
+        self.font_scale.changed.connect(self._on_font_scale_changed)
 
     def _first_experiment(self, experiment):
         """``experiment``, else the one remembered in the settings, else the default one (with
@@ -240,15 +241,37 @@ class MainWindow(QMainWindow):
         return preset(DEFAULT_PRESET)
 
     def _restore_geometry(self) -> None:
-        self.resize(*DEFAULT_SIZE)
+        """The first size fits the screen the window opens on (at most DEFAULT_SIZE); a remembered
+        geometry is brought back onto the screen (shrunk if it is larger)."""
+        self.fit_on_screen(QSize(*DEFAULT_SIZE), center=True)
         if not self.remember:
             return
         geometry = self.settings.value("geometry")
         state = self.settings.value("state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            self.fit_on_screen(self.size())
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def fit_on_screen(self, size: QSize, center: bool = False) -> None:
+        """Resize to ``size``, at most the available area of the window's screen less its frame,
+        and move the window into that area (to its middle with ``center``)."""
+        screen = QApplication.screenAt(self.geometry().center()) or self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(size)
+            return
+        area = screen.availableGeometry()
+        w = min(size.width(), area.width() - SCREEN_MARGIN[0])
+        h = min(size.height(), area.height() - SCREEN_MARGIN[1])
+        self.resize(w, h)
+        if center:
+            x, y = area.left() + (area.width() - w) // 2, area.top() + (area.height() - h - SCREEN_MARGIN[1]) // 2
+        else:
+            pos = self.pos()
+            x = min(max(pos.x(), area.left()), area.right() + 1 - w - SCREEN_MARGIN[0])
+            y = min(max(pos.y(), area.top()), area.bottom() + 1 - h - SCREEN_MARGIN[1])
+        self.move(max(x, area.left()), max(y, area.top()))
 
     # -- public commands (tests and menus) -------------------------------------------------
     @property
@@ -346,6 +369,13 @@ class MainWindow(QMainWindow):
         if self.plots_built:
             self.overlay_view.select(k, Snapshot.of(self.controller) if self.controller.progress is not None
                                      else None)
+
+    @Slot(float)
+    def _on_font_scale_changed(self, scale: float) -> None:
+        if self.controller.progress is not None:          # the status labels are as wide as their text
+            snap = Snapshot.of(self.controller)
+            self.status.set_experiment(snap)
+            self.status.show(snap)
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:

@@ -94,9 +94,28 @@ def dark_palette() -> QtGui.QPalette:
     return p
 
 
+# The projector mode's font scale (View ▸ Larger / Smaller text): every size in points made
+# from here on is multiplied by it; gui.projector applies a change to what exists.
+FONT_SCALES = (0.8, 0.9, 1.0, 1.15, 1.3, 1.5, 1.75, 2.0)
+_font_scale = {"value": 1.0}
+
+
+def font_scale() -> float:
+    return _font_scale["value"]
+
+
+def set_font_scale(scale: float) -> None:
+    _font_scale["value"] = float(scale)
+
+
+def pt(points: float) -> float:
+    """A size in points, scaled for the projector mode."""
+    return points * _font_scale["value"]
+
+
 def font(points: int, bold: bool = False) -> QtGui.QFont:
     f = QtGui.QFont()
-    f.setPointSize(points)
+    f.setPointSizeF(pt(points))
     f.setBold(bold)
     return f
 
@@ -133,30 +152,32 @@ def style_axes(plot, dark: bool, tick_pt: int | None = None, label_pt: int | Non
             ax.setStyle(tickFont=font(tick_pt))
         style = {**ax.labelStyle, "color": fg}
         if label_pt:
-            style["font-size"] = f"{label_pt}pt"
+            style["font-size"] = f"{pt(label_pt):g}pt"
         if ax.labelText:
             ax.setLabel(ax.labelText, units=ax.labelUnits or None, **style)
         else:
             ax.labelStyle = style
     title = plot.titleLabel
     if title.text:
-        title.setText(title.text, color=fg, size=title.opts.get("size", f"{TITLE_PT}pt"))
+        title.setText(title.text, color=fg, size=title.opts.get("size", f"{pt(TITLE_PT):g}pt"))
     plot.showGrid(x=True, y=True, alpha=palette(dark)["grid"] / 255)
 
 
 def set_title(plot, text: str, dark: bool, points: int = TITLE_PT, color: str | None = None) -> None:
-    plot.setTitle(text, color=color or palette(dark)["foreground"], size=f"{points}pt")
+    plot.setTitle(text, color=color or palette(dark)["foreground"], size=f"{pt(points):g}pt")
 
 
-def style_legend(legend, dark: bool, points: int = LABEL_PT) -> None:
+def style_legend(legend, dark: bool, points: int | None = LABEL_PT) -> None:
+    """Colours (and size, unless ``points`` is None: kept as it is) of a legend's box and labels."""
     import pyqtgraph as pg
     p = palette(dark)
     legend.setBrush(pg.mkBrush(p["panel"]))
     legend.setPen(pg.mkPen(p["foreground"], width=0.5))
     legend.setLabelTextColor(p["foreground"])
-    legend.setLabelTextSize(f"{points}pt")
+    size = legend.opts.get("labelTextSize") if points is None else f"{pt(points):g}pt"
+    legend.setLabelTextSize(size)
     for _, label in legend.items:
-        label.setText(label.text, color=p["foreground"], size=f"{points}pt")
+        label.setText(label.text, color=p["foreground"], size=size)
 
 
 def apply_theme(widget, dark: bool) -> None:
@@ -166,7 +187,7 @@ def apply_theme(widget, dark: bool) -> None:
     for plot in _plot_items(widget):
         style_axes(plot, dark)
         if plot.legend is not None:
-            style_legend(plot.legend, dark)
+            style_legend(plot.legend, dark, None)
 
 
 def no_si_prefix(*axes) -> None:

@@ -19,7 +19,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget  # noqa: E402
 
 from core.experiment import PRESETS, Experiment, preset  # noqa: E402
 from core.explain import tutorial_step  # noqa: E402
@@ -161,6 +161,7 @@ def test_status_labels_never_ask_for_a_new_layout(qtbot, window):
 
 
 def test_sixteen_runs_fit_in_the_loss_plot(qtbot, window):
+    window.resize(1280, 720)                  # a projector (the window opens smaller on the 800 × 800 offscreen screen)
     window.load_experiment(replace(SMALL, learning_rates=tuple(np.geomspace(0.01, 3, 16).round(4))))
     qtbot.waitUntil(lambda: window.loss_plot.plotItem.geometry().width() <=
                     window.loss_plot.viewport().width() + 0.5, timeout=TIMEOUT)
@@ -714,3 +715,139 @@ def test_open_shows_why_a_file_is_refused(qtbot, window, tmp_path):
         path.write_text(text)
         assert not window.open_experiment(str(path))
         assert window.last_error and "\n" not in window.last_error and window.experiment == before
+
+
+# -- the screen: first size, remembered geometry, a 1280 × 720 projector ----------------------------------
+def test_the_first_size_fits_the_screen(qtbot):
+    w = MainWindow(experiment=SMALL, remember=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    area = w.screen().availableGeometry()                 # offscreen: 800 × 800, smaller than 1600 × 1000
+    assert area.contains(w.frameGeometry())
+    assert w.width() >= area.width() - 40 and w.height() >= area.height() - 80   # and uses it
+
+
+def test_a_remembered_geometry_larger_than_the_screen_is_brought_back_onto_it(qtbot, private_settings):
+    from PySide6.QtCore import QRect
+    w = make_window(qtbot, private_settings)
+    w.setGeometry(QRect(300, 200, 1600, 1000))            # from a larger screen, partly off this one
+    w.close()
+    again = make_window(qtbot, private_settings, experiment=None)
+    area = again.screen().availableGeometry()
+    assert area.contains(again.frameGeometry())
+    assert again.width() < 1600 and again.height() < 1000
+
+
+def _controls_of(panel):
+    """The panel's visible input widgets (not the parts of another: a spin box's line edit)."""
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox,
+                                   QComboBox, QLineEdit)
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractSlider, QAbstractSpinBox, QAbstractItemView)
+    found = [c for c in panel.findChildren(QWidget) if isinstance(c, kinds) and c.isVisibleTo(panel)]
+    return [c for c in found if not any(o is not c and o.isAncestorOf(c) for o in found)]
+
+
+def test_at_1280_by_720_every_control_of_the_experiment_panel_can_be_seen_and_none_overlap(qtbot, window):
+    from PySide6.QtCore import QPoint, QRect
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    QApplication.processEvents()
+    panel, scroll = window.controls, window.controls_dock.widget()
+    viewport = scroll.viewport()
+    assert panel.width() <= viewport.width()               # nothing cut on the right (no sideways scrolling)
+    controls = _controls_of(panel)
+    assert len(controls) > 15
+    rects = {}
+    for c in controls:
+        r = QRect(c.mapTo(panel, QPoint(0, 0)), c.size())
+        assert panel.rect().contains(r), c
+        assert c.width() >= min(c.minimumSizeHint().width(), c.sizeHint().width()), c   # not squashed
+        scroll.ensureWidgetVisible(c)                      # scrolled to, it shows
+        assert viewport.rect().intersects(QRect(c.mapTo(viewport, QPoint(0, 0)), c.size())), c
+        rects[c] = r
+    for a, ra in rects.items():
+        for b, rb in rects.items():
+            assert a is b or not ra.intersects(rb), (a, b)
+    for plot in (window.loss_plot, window.fit_plot):       # the plots keep room to read
+        assert plot.width() >= 300 and plot.height() >= 250
+
+
+def test_screenshot_size_takes_the_window_at_a_projectors_1280_by_720(tmp_path):
+    out = tmp_path / "small.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out), "--screenshot-size",
+                           "1280", "720", "--preset", "exercise4"], cwd=ROOT, env=_env(tmp_path, display=False),
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (0, "", "")
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 720)
+    bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(tmp_path / "b.png"),
+                          "--screenshot-size", "1280", "wide"], cwd=ROOT, env=_env(tmp_path, display=False),
+                         capture_output=True, text=True, timeout=60)
+    assert (bad.returncode, bad.stderr) == (2, "lrlab: error: --screenshot-size height must be a whole number; "
+                                               "got 'wide'\n")
+    assert not (tmp_path / "b.png").exists()
+
+
+def test_the_loss_at_step_0_shows_before_training(qtbot, window):
+    """Issue: the loss plot was empty until the first step (a line needs two points)."""
+    idle(qtbot, window)
+    window.draw()
+    dots = window.loss_plot.start_dots
+    assert window.controller.t == 0 and dots.isVisible()
+    x, y = dots.getData()
+    L0 = SMALL.trainer().loss_history()[:, 0]                          # the engine, headless: step 0
+    np.testing.assert_allclose(y, np.log10(L0), rtol=1e-12)            # on the log loss axis
+    assert list(x) == [0.0] * len(SMALL.learning_rates)
+    (lo, hi), _ = window.loss_plot.view_box.viewRange()
+    assert lo < 0.0 < hi                                               # inside the step axis
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.t == 1, timeout=TIMEOUT)
+    idle(qtbot, window)
+    window.draw()
+    assert not dots.isVisible() and window.loss_plot.curve_points(0)[1].size == 2   # the curves take over
+
+
+# -- the projector mode ---------------------------------------------------------------------------------
+def _sizes(w):
+    """Point sizes of the window's text, a control, a loss-plot tick, axis label, title and legend entry."""
+    plot = w.loss_plot.plotItem
+    axis = plot.getAxis("left")
+    pt = lambda s: float(s[:-2])                                      # noqa: E731  ("13pt")
+    return (w.font().pointSizeF(), w.controls.runs.add_button.font().pointSizeF(),
+            axis.style["tickFont"].pointSizeF(), pt(axis.labelStyle["font-size"]),
+            pt(plot.titleLabel.opts["size"]), pt(w.loss_plot.legend.items[0][1].opts["size"]))
+
+
+def test_larger_and_smaller_text_scale_every_font_plots_included(qtbot, window):
+    from gui.projector import FontScale  # noqa: F401
+    before = _sizes(window)
+    assert before[2:] == (style.TICK_PT, style.LABEL_PT, style.TITLE_PT, style.LABEL_PT)
+    window.larger_text_action.trigger()
+    window.larger_text_action.trigger()
+    scale = window.font_scale.scale
+    assert scale > 1.0
+    np.testing.assert_allclose(_sizes(window), np.array(before) * scale, rtol=1e-9)
+    window.smaller_text_action.trigger()
+    smaller = window.font_scale.scale
+    assert 1.0 < smaller < scale
+    np.testing.assert_allclose(_sizes(window), np.array(before) * smaller, rtol=1e-9)
+    window.normal_text_action.trigger()
+    np.testing.assert_allclose(_sizes(window), before, rtol=1e-9)
+    for _ in range(3):
+        window.smaller_text_action.trigger()
+    assert all(a < b for a, b in zip(_sizes(window), before))
+
+
+def test_the_text_size_is_remembered_at_the_next_launch(qtbot, private_settings):
+    w = make_window(qtbot, private_settings)
+    before = _sizes(w)
+    w.larger_text_action.trigger()
+    scale = w.font_scale.scale
+    w.close()
+    again = make_window(qtbot, private_settings, experiment=None)
+    assert again.font_scale.scale == scale
+    np.testing.assert_allclose(_sizes(again), np.array(before) * scale, rtol=1e-9)   # built at that size
+    again.normal_text_action.trigger()
+    again.close()
+    style.set_font_scale(1.0)

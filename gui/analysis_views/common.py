@@ -101,6 +101,15 @@ class _Plot(ThemedPlot):
         self._style_text(item, color is not None)
         return item
 
+    def _remove_texts(self, items) -> None:
+        """Take labels made by ``_text`` out of the plot, and forget them (else each new
+        experiment's labels would stay alive in ``_texts``)."""
+        items = list(items)
+        for item in items:
+            self.plotItem.removeItem(item)
+        gone = {id(item) for item in items}
+        self._texts = [(item, fixed) for item, fixed in self._texts if id(item) not in gone]
+
     def _style_text(self, item: pg.TextItem, fixed_color: bool) -> None:
         p = style.palette(self.dark)
         item.fill = pg.mkBrush(p["panel"])
@@ -162,7 +171,7 @@ class _ImagePlot(_Plot):
             no_si_prefix(ax)
         self.bar.axis.setStyle(tickFont=style.font(style.TICK_PT - 1))
         left = self.bar.getAxis("left")
-        left.setLabel(left.labelText, **{"color": fg, "font-size": f"{style.LABEL_PT - 1}pt"})
+        left.setLabel(left.labelText, **{"color": fg, "font-size": f"{style.pt(style.LABEL_PT - 1):g}pt"})
         no_si_prefix(left)
 
 
@@ -213,10 +222,19 @@ class _JobView(QtWidgets.QWidget):
         raise NotImplementedError
 
     def _invalidate(self) -> None:
-        """The inputs changed: compute again now if the view is shown, else when it is."""
+        """The inputs changed: compute again now if the view is shown (which supersedes the
+        job running), else stop that job and compute when the view is shown."""
         self._stale = True
         if self.isVisible():
             self.compute()
+        else:
+            self._stop_job()
+
+    def _stop_job(self) -> None:
+        """Stop the job running, if one is: its answer is for inputs that are gone."""
+        if self.runner.busy:
+            self.runner.cancel()
+            self.status.setText("stopped: the experiment changed")
 
     def _data(self):
         """The data set the view was given, or its experiment's."""

@@ -126,8 +126,9 @@ class SharpnessPlot(_Plot):
     def set_runs(self, learning_rates, colors, rule=None, recipes=None) -> None:
         """``rule`` (core.optim) gives each run's limit; default: gradient descent at these rates.
         ``recipes`` (core.optim.Recipe per run) name each limit and say which runs are adaptive."""
-        for item in self.curves + self.limits + self.off_labels + self.limit_curves:
+        for item in self.curves + self.limits + self.limit_curves:
             self.plotItem.removeItem(item)
+        self._remove_texts(self.off_labels)
         for item in self.curves:
             self.legend.removeItem(item)
         self.learning_rates, self.colors = [float(v) for v in learning_rates], list(colors)

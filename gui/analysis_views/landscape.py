@@ -10,6 +10,7 @@ from PySide6 import QtWidgets
 from PySide6.QtCore import Slot
 import pyqtgraph as pg
 
+from core.cancel import check
 from core.errors import ConfigError
 from core.fields import check_integer
 from core.landscape import landscape, parameter_plane
@@ -28,29 +29,36 @@ LOSS_BATCH = 4_000_000            # grid points × samples × units evaluated at
 
 
 # -- the jobs: run in a JobRunner's thread ---------------------------------------------------------
-def _batched_loss(spec, x, y):
-    """loss_fn(thetas (M, P)) -> (M,) for core.landscape, evaluated in batches that fit in memory."""
+def _batched_loss(spec, x, y, should_stop=None):
+    """loss_fn(thetas (M, P)) -> (M,) for core.landscape, evaluated in batches that fit in memory
+    (``should_stop``, core.cancel's hook, is asked before each batch)."""
     per_point = max(1, np.size(x) * max(1, spec.hidden if spec.has_hidden_layer else 1))
     batch = max(1, LOSS_BATCH // per_point)
 
     def loss_fn(thetas):
         thetas = np.atleast_2d(thetas)
-        return np.concatenate([spec.loss(thetas[i:i + batch], x, y) for i in range(0, len(thetas), batch)])
+        out = []
+        for i in range(0, len(thetas), batch):
+            check(should_stop, "landscape")
+            out.append(spec.loss(thetas[i:i + batch], x, y))
+        return np.concatenate(out)
     return loss_fn
 
 
-def landscape_job(path, spec, x, y, names, plane: str = "pca", i: int = 0, j: int = 1, grid: int = LANDSCAPE_GRID):
+def landscape_job(path, spec, x, y, names, plane: str = "pca", i: int = 0, j: int = 1, grid: int = LANDSCAPE_GRID,
+                  should_stop=None):
     """core.landscape over the plane asked for: "pca" (the trajectory's) or "params" (θ_i, θ_j)."""
-    loss_fn = _batched_loss(spec, x, y)
+    loss_fn = _batched_loss(spec, x, y, should_stop)
     if plane == "params":
         return parameter_plane(path, loss_fn, i, j, names, grid=grid), path
     return landscape(path, loss_fn, grid), path
 
 
-def trajectory_landscape_job(experiment, data, run, steps, plane="pca", i=0, j=1, grid=LANDSCAPE_GRID):
-    path = trajectory(experiment, run, steps, 1, data)
+def trajectory_landscape_job(experiment, data, run, steps, plane="pca", i=0, j=1, grid=LANDSCAPE_GRID,
+                             should_stop=None):
+    path = trajectory(experiment, run, steps, 1, data, should_stop=should_stop)
     spec = experiment.model_spec()
-    return landscape_job(path, spec, data.x, data.y, spec.param_names, plane, i, j, grid)
+    return landscape_job(path, spec, data.x, data.y, spec.param_names, plane, i, j, grid, should_stop)
 
 
 # -- the view --------------------------------------------------------------------------------------

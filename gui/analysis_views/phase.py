@@ -31,13 +31,14 @@ def stack_phase(parts) -> PhaseDiagram:
                         np.vstack([p.outcomes for p in parts]))
 
 
-def phase_rows_job(experiment, lrs, row_name, rows, data):
+def phase_rows_job(experiment, lrs, row_name, rows, data, should_stop=None):
     """Generator: core.phase.phase_diagram one row at a time (each row is its own experiment,
-    so this equals one call over every row); yields the diagram so far after each row."""
+    so this equals one call over every row); yields the diagram so far after each row.
+    ``should_stop``: core.cancel's hook, asked within each row too."""
     parts = []
     for r in rows:
         kw = {"widths": [r]} if row_name == "hidden" else {"seeds": [r]}
-        parts.append(phase_diagram(experiment, lrs, data=data, **kw))
+        parts.append(phase_diagram(experiment, lrs, data=data, should_stop=should_stop, **kw))
         yield stack_phase(parts)
     return stack_phase(parts)
 
@@ -196,6 +197,7 @@ class PhaseDiagramView(_JobView):
     # -- model -> view ------------------------------------------------------------------------
     def set_experiment(self, experiment, data=None) -> None:
         self.experiment, self.data = experiment, data
+        self._stop_job()                         # (it computes on request only)
         self.steps.setText(str(experiment.steps))
         self.steps.setStyleSheet("")
         linear = not experiment.model_spec().has_hidden_layer

@@ -325,6 +325,10 @@ class PixelLabel(QtWidgets.QGraphicsRectItem):
     def toPlainText(self) -> str:
         return self.text_item.text()
 
+    def set_font(self, font: QtGui.QFont) -> None:
+        self.text_item.setFont(font)
+        self._place()
+
     def setColor(self, color) -> None:
         self.text_item.setBrush(pg.mkBrush(color))
 

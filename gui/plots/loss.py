@@ -56,6 +56,12 @@ class LossPlot(_ThemedPlot):
             item.setZValue(100)
             item.hide()
             self.plotItem.addItem(item, ignoreBounds=True)
+        # Step 0, before any update: a line needs two points, so each run's first loss is a dot
+        # (one item for every run) until the first step draws the curves.
+        self.start_dots = pg.ScatterPlotItem(size=9, pen=None)
+        self.start_dots.setZValue(6)
+        self.start_dots.hide()
+        self.plotItem.addItem(self.start_dots)
         self._style_texts()
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 
@@ -105,6 +111,7 @@ class LossPlot(_ThemedPlot):
         self._generation = generation
         bounds = quantize_bounds(self.series.bounds(ds, self.log_y), self.log_y) if T else None
         x_bounds = self._x_bounds(T, budget)
+        self._show_start(losses if T == 1 else None)
         costly = new_history or self.view_box.bounds != [x_bounds, bounds]
         self._set_bounds(x_bounds, bounds)
         # A loss of exactly 0 has no place on a log axis: its curve just stops.  Say so.
@@ -127,6 +134,19 @@ class LossPlot(_ThemedPlot):
         if self._last is not None:
             self.update_data(*self._last)
 
+    def _show_start(self, losses) -> None:
+        """Each run's loss at step 0 as a dot in its colour while there is only step 0 (``losses``
+        (K, 1)), else none.  (On a log step axis step 0 has no place.)"""
+        if losses is None or self.log_x:
+            if self.start_dots.isVisible():
+                self.start_dots.hide()
+            return
+        y = np.asarray(self._y_view(losses[:, 0]), dtype=float)
+        keep = np.flatnonzero(np.isfinite(y))
+        self.start_dots.setData(x=np.zeros(keep.size), y=y[keep],
+                                brush=[pg.mkBrush(self.colors[k]) for k in keep])
+        self.start_dots.show()
+
     def _step_x(self, step: int) -> float:
         """A step's x in view coordinates (log10 on a log step axis)."""
         with np.errstate(divide="ignore"):
@@ -145,6 +165,9 @@ class LossPlot(_ThemedPlot):
         curves reach it; if they do within AXIS_HOLD seconds (a fast start), X at least doubles."""
         if T < 2:
             self._x_end = None
+            if T == 1 and not self.log_x:             # step 0 alone: its dots just inside the axis the first steps get
+                end = nice_ceil(1) if budget is None else min(nice_ceil(1), max(float(budget), 1.0))
+                return (-0.05 * end, end)
             return None
         last, end = T - 1, self._x_end
         if end is None or last > end or (budget is not None and end > budget >= last):
