@@ -2,9 +2,11 @@
 initial parameters.  One versioned JSON format, shared by the command line and the
 window; presets named after the tutorial's worked example and exercises.
 
-Seeding: ``SeedSequence(seed).spawn(2)`` gives two independent streams, the first
-for the data noise, the second for the initial parameters.  Seeded initial
-parameters, shared by every run of the experiment::
+Seeding: ``SeedSequence(seed).spawn(3)`` gives three independent streams, the first
+for the data noise, the second for the initial parameters, the third for the order of
+the mini-batches (core.batches; drawn from only when the batch size B < N).  The first
+two are what ``spawn(2)`` gives (tests/test_batches.py checks it), so experiments from
+before the batch size are the same.  Seeded initial parameters, shared by every run::
 
     w1 ~ N(0, 1),  b1 ~ N(0, 1),  w2 ~ N(0, 1/H),  b2 = 0      (the network)
     w ~ N(0, 1),   b = 0                                      (the model without a hidden layer)
@@ -20,7 +22,7 @@ import numpy as np
 from .data import TARGETS, Dataset, count_rows, load_csv, make_dataset
 from .engine import Trainer
 from .errors import ConfigError, shown
-from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds)
+from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_batch_size, check_fields  # noqa: F401 (the bounds)
 from .outcomes import WINDOW
 from .models import ModelSpec
 from .optim import GradientDescent, MixedRule, Recipe, rule_for  # noqa: F401 (MixedRule, Recipe: for importers)
@@ -68,6 +70,7 @@ class Experiment:
     # descent at a constant rate from ``learning_rates`` (LR Lab's numbers before recipes, bit
     # for bit).  When set, ``validated()`` makes ``learning_rates`` the runs' rates.
     runs: tuple | None = FIELDS["runs"].default
+    batch_size: int | None = FIELDS["batch_size"].default   # None: full batch (core.batches: the order)
 
     # -- validation ---------------------------------------------------------------------
     def validated(self) -> "Experiment":
@@ -133,8 +136,8 @@ class Experiment:
 
     # -- what it builds -----------------------------------------------------------------
     def rngs(self):
-        data_ss, init_ss = np.random.SeedSequence(self.seed).spawn(2)
-        return np.random.default_rng(data_ss), np.random.default_rng(init_ss)
+        """Fresh generators of the three streams: (data noise, initial parameters, batch order)."""
+        return tuple(np.random.default_rng(ss) for ss in np.random.SeedSequence(self.seed).spawn(3))
 
     def make_data(self) -> Dataset:
         if self.data_file is not None:
@@ -169,16 +172,20 @@ class Experiment:
         return rule_for(recipes, self.steps if steps is None else steps, schedule=schedule)
 
     def trainer(self, data: Dataset | None = None, sharpness_every: int = 0, *,
-                learning_rates=None, steps: int | None = None, rule=None) -> Trainer:
+                learning_rates=None, steps: int | None = None, rule=None, loss_every: str = "update") -> Trainer:
         """The one way to build a Trainer: the experiment's data (or ``data``), model,
-        initial parameters and update rule.  ``learning_rates``, ``steps`` and ``rule``
-        override the experiment's (one run alone, the range test's ramp)."""
+        initial parameters, update rule and batches.  ``learning_rates``, ``steps`` and ``rule``
+        override the experiment's (one run alone, the range test's ramp); ``loss_every``
+        ("update" or "epoch"): when the whole-data loss is recorded under mini-batches.
+        A batch size above the data's N is refused (ConfigError), never clamped."""
         data = self.make_data() if data is None else data
+        check_batch_size(FIELDS["batch_size"].label, self.batch_size, len(data))
         lrs = self.learning_rates if learning_rates is None else tuple(learning_rates)
         if rule is None:
             rule = self.update_rule(None if learning_rates is None else lrs, steps=steps)
         return Trainer(data, self.model_spec(), lrs, self.initial_params(),
-                       self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every)
+                       self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every,
+                       batch_size=self.batch_size, batch_rng=self.rngs()[2], loss_every=loss_every)
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self, folder=None) -> dict:
