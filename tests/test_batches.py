@@ -188,3 +188,47 @@ def test_batch_size_above_a_data_files_rows_is_refused_when_the_file_is_read(tmp
 def test_the_tutorials_single_point_refuses_two():
     with pytest.raises(ConfigError, match=r"at most the number of samples \(1\).*got 2"):
         Experiment(dataset="tutorial", batch_size=2).validated()
+
+
+def test_the_range_test_with_mini_batches_records_each_batchs_loss_as_fastai_does():
+    from core.range_test import lr_schedule, range_test
+    e = exp(model="linear", samples=30, batch_size=4)
+    data = e.make_data()
+    result = range_test(e, data, 1e-3, 1.0, 40)
+    lrs, order = lr_schedule(1e-3, 1.0, 40), batches(30, 4, e.rngs()[2], epochs=6)
+    theta, want = e.initial_params().copy(), []
+    for i in range(len(result.losses)):
+        xb, yb = data.x[order[i]], data.y[order[i]]
+        r = theta[0] * xb + theta[1] - yb                       # ŷ − y on batch i, before update i
+        want.append(np.mean(r ** 2))
+        theta = theta - lrs[i] * np.array([np.mean(2 * r * xb), np.mean(2 * r)])
+    np.testing.assert_allclose(result.losses, want, rtol=1e-12)
+
+
+# -- the command line ----------------------------------------------------------------------
+def test_analyze_json_has_the_noise_scale_at_the_initial_parameters(tmp_path, capsys):
+    import json
+
+    import main
+    from core.noise import noise_scale
+    out = tmp_path / "a.json"
+    assert main.main(["analyze", "--model", "linear", "--samples", "40", "--batch-size", "5",
+                      "--eps-opt-at", "1", "5", "full", "--steps", "10", "--json", str(out)]) == 0
+    e = Experiment(model="linear", samples=40, batch_size=5, steps=10).validated()
+    d = e.make_data()
+    n = noise_scale(e.model_spec(), e.initial_params(), d.x, d.y)
+    got = json.loads(out.read_text())
+    assert got["noise_scale"] == n.noise[0] and got["noise_scale_simple"] == n.simple[0]
+    assert got["eps_max"] == n.eps_max[0] and got["experiment"]["batch_size"] == 5
+    assert [r["batch_size"] for r in got["eps_opt"]] == [1, 5, 40]
+    assert [r["eps_opt"] for r in got["eps_opt"]] == n.eps_opt([1, 5, 40])[0].tolist()
+    assert "B_noise" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["train", "analyze", "lr-find"])
+@pytest.mark.parametrize("value, words", [("0", "got 0"), ("2.5", "got '2.5'"), ("51", "(50), or 'full'; got 51")])
+def test_bad_batch_size_flags_exit_2_with_one_line_naming_field_and_value(command, value, words, capsys):
+    import main
+    assert main.main([command, "--samples", "50", "--batch-size", value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("lrlab: error: batch size") and words in err
