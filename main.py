@@ -48,10 +48,10 @@ def _dest(flag: str) -> str:
 
 def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     """--preset and --config, then one option per field of core.fields.FIELDS that has a flag."""
-    from core.experiment import PRESETS
+    from core.experiment import ALL_PRESETS
     from core.fields import FIELDS
     g = p.add_argument_group("experiment (flags override --config, which overrides --preset)")
-    g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(PRESETS)}")
+    g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(ALL_PRESETS)}")
     g.add_argument("--config", metavar="FILE.json", help="an experiment saved by LR Lab")
     exclusive = {}                       # tag -> its mutually exclusive group
     for f in FIELDS.values():

@@ -311,8 +311,39 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+# Mini-batches (the command line's --preset; the window shows PRESETS, the tutorial's, until it
+# has a batch-size control).  The same rates at full batch and at one sample per update; and
+# a phase diagram over learning rate × batch size (rows BATCH_PHASE_SIZES) whose noise scale
+# at the start is B_noise ≈ 13.6 (ε_max ≈ 0.23): the model without a hidden layer started
+# near its minimum, on 1,000 points with noise σ = 1 (far from the minimum the noise scale of
+# our models is below 1: no batch size is below the critical one).
+_BATCH_RATES = replace(_EXERCISE3, learning_rates=(0.1, 0.5))
+BATCH_PHASE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
+BATCH_PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("full-batch", "Full batch, η = 0.1 and 0.5",
+               "Exercise 3 at η = 0.1 and 0.5, every update on all 50 points: compare with one-sample.",
+               _BATCH_RATES),
+        Preset("one-sample", "One sample per update, η = 0.1 and 0.5",
+               "The same rates with batch size 1: the loss falls, then wanders at a noise floor, higher "
+               "for the larger rate.",
+               replace(_BATCH_RATES, batch_size=1)),
+        Preset("batch-phase", "Learning rate × batch size",
+               "The model without a hidden layer near its minimum (1,000 points, noise 1, w = 1.8, b = 1), "
+               "5 updates: the best rate grows with the batch size up to the noise scale B_noise ≈ 14, "
+               "then levels off at ε_max ≈ 0.23 (phase diagram rows: BATCH_PHASE_SIZES).",
+               Experiment(dataset="linear", samples=1000, noise=1.0, x_range=(0.0, 2.0), model="linear",
+                          init={"w": 1.8, "b": 1.0}, steps=5, seed=0,
+                          learning_rates=tuple(float(f"{v:.3g}") for v in np.geomspace(0.005, 0.5, 16)),
+                          batch_size=16)),
+    )
+}
+ALL_PRESETS = {**PRESETS, **BATCH_PRESETS}
+
+
 def preset(name: str) -> Experiment:
     try:
-        return PRESETS[name].experiment
+        return ALL_PRESETS[name].experiment
     except KeyError:
-        raise ConfigError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}") from None
+        raise ConfigError(f"preset must be one of {', '.join(ALL_PRESETS)}; got {name!r}") from None

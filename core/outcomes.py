@@ -37,7 +37,9 @@ of the last W losses, robust to the noise):
   median of any earlier complete block of W losses (blocks [1, W], [W + 1, 2W], …):
   the loss has come back up from a level it had reached.  A run at its noise floor
   keeps its median; one whose noise grows, or that creeps away, is found out.
-* **slow** — as above, with L̃ in place of the current loss.
+* **slow** — as above, with L̃ in place of the current loss, and only while the run is
+  still falling (L̃ below the median of every earlier block): a run resting at a noise
+  floor above another run's is converging (to its floor), not slow.
 * **converging** — anything else: the loss falls or rests at its noise floor.
 
 With the whole-data loss recorded once an epoch (``loss_every="epoch"``), a noisy run is
@@ -145,7 +147,8 @@ class OutcomeMonitor:
             drifting = level > DRIFT_FACTOR * self._low
             healthy = active & np.isfinite(level)
             best = np.min(level[healthy]) if healthy.sum() >= 2 else np.nan
-            slow = ~drifting & (level >= SLOW_FACTOR * best) & (level > self.floor)
+            still_falling = ~(level >= self._low)               # below every earlier block (or no block yet)
+            slow = ~drifting & still_falling & (level >= SLOW_FACTOR * best) & (level > self.floor)
             climbed = active & (level > start * (1 + 1e-9))
         labels = np.where(drifting, OSCILLATING, np.where(slow, SLOW, CONVERGING))
         for k in np.flatnonzero(climbed & (self.climbed_step < 0)):

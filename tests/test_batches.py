@@ -232,3 +232,40 @@ def test_bad_batch_size_flags_exit_2_with_one_line_naming_field_and_value(comman
     assert main.main([command, "--samples", "50", "--batch-size", value]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("lrlab: error: batch size") and words in err
+
+
+# -- presets and the phase diagram over batch sizes -----------------------------------------
+def test_batch_presets_differ_only_in_the_batch_size_and_the_phase_preset_has_its_noise_scale():
+    from core.experiment import ALL_PRESETS, BATCH_PHASE_SIZES, PRESETS, preset
+    from core.noise import noise_scale
+    assert set(PRESETS) < set(ALL_PRESETS)
+    full, one = preset("full-batch").validated(), preset("one-sample").validated()
+    assert replace(one, batch_size=None) == full and one.batch_size == 1
+    e = preset("batch-phase").validated()
+    d = e.make_data()
+    assert BATCH_PHASE_SIZES[-1] == len(d)
+    n = noise_scale(e.model_spec(), e.initial_params(), d.x, d.y)
+    assert 13 < n.noise[0] < 15 and 0.2 < n.eps_max[0] < 0.25          # what its description says
+    eps = n.eps_opt(BATCH_PHASE_SIZES)[0]
+    assert 1.9 < eps[1] / eps[0] < 2.0 and eps[-1] / eps[-2] < 1.1       # doubling below B_noise, flat above
+
+
+def test_phase_diagram_over_batch_sizes_rows_are_the_experiments_and_carry_eps_opt():
+    from core.noise import noise_scale
+    from core.phase import phase_diagram
+    e = exp(model="linear", samples=40, steps=30, learning_rates=(0.01, 0.1, 0.3))
+    d = e.make_data()
+    pd = phase_diagram(e, [0.01, 0.1, 0.3], batch_sizes=[1, 8, None], data=d)
+    assert pd.row_name == "batch_size" and pd.rows == (1, 8, None)
+    for i, B in enumerate(pd.rows):
+        tr = replace(e, batch_size=B).validated().trainer(d)
+        tr.step(30)
+        np.testing.assert_array_equal(pd.final[i], tr.losses[:, -1])
+        assert tuple(pd.outcomes[i]) == tr.outcomes
+    n = noise_scale(e.model_spec(), e.initial_params(), d.x, d.y)
+    np.testing.assert_array_equal(pd.eps_opt, n.eps_opt([1, 8, 40])[0])
+    for i in range(3):
+        finite = np.where(np.isfinite(pd.final[i]), pd.final[i], np.inf)
+        assert pd.best_lr[i] == pd.lrs[np.argmin(finite)]
+    with pytest.raises(ConfigError, match="got 41"):
+        phase_diagram(e, [0.1], batch_sizes=[41], data=d)
