@@ -99,7 +99,8 @@ class Experiment:
         """Bytes training takes, from K runs, N samples (``n_samples``, else ``n_samples()``),
         H hidden units (P = 3H + 1 parameters) and the step budget, counted in float64s:
 
-        * the loss record, K·(steps + 1) per copy (``loss_records``: the window keeps two).
+        * the loss record, K·(steps + 1) per copy (``loss_records``: the window keeps two; one
+          more under mini-batches, the batch losses).
           It is np.empty, paged in as it is written; counted whole: training to the budget
           writes all of it;
         * the network's work area (2H + 2)·K·N (core.network.MLP; the linear model: 3·K·N);
@@ -112,6 +113,8 @@ class Experiment:
         N = self.n_samples() if n_samples is None else int(n_samples)
         mlp = self.model == "mlp"
         P = 3 * H + 1 if mlp else 2
+        if self.batch_size is not None and self.batch_size < N:
+            loss_records += 1                   # the mini-batch losses beside the whole-data ones
         floats = (loss_records * K * (steps + 1)
                   + ((2 * H + 2) if mlp else 3) * K * N
                   + 2 * (WINDOW + 1) * K * P
