@@ -153,7 +153,8 @@ class OutcomeMonitor:
         labels = np.where(drifting, OSCILLATING, np.where(slow, SLOW, CONVERGING))
         for k in np.flatnonzero(climbed & (self.climbed_step < 0)):
             below = np.flatnonzero(~(losses[k, 1:t + 1] > start[k] * (1 + 1e-9)))
-            self.climbed_step[k] = below[-1] + 2 if below.size else 1
+            step = below[-1] + 2 if below.size else 1      # after the last loss at or below the start
+            self.climbed_step[k] = step if step <= t else max(1, t - W + 1)   # (the last one: the window's first step)
         self.climbed_step[~climbed] = -1
         labels[climbed | ~active] = DIVERGED
         self.outcomes = tuple(str(s) for s in labels)

@@ -98,3 +98,14 @@ def test_a_noisy_loss_drifting_up_is_found_out_and_one_resting_at_its_floor_is_n
     assert got[-1][2] == oc.OSCILLATING and got[4][2] == oc.CONVERGING
     first = next(i for i, g in enumerate(got) if g[2] == oc.OSCILLATING)
     assert 300 < 50 * (first + 1) < 600                # found once it has doubled (t ≈ 300 + 250·ln 2 ≈ 470)
+
+
+def test_a_noisy_climb_is_dated_within_the_steps_taken():
+    losses = np.array([[1.0, 3.0, 0.5, 4.0, 5.0, 0.9]])          # median of the last 5 above the start of 1
+    m = oc.OutcomeMonitor(1, noisy=True)
+    assert m.classify(losses, 5, np.ones(1, dtype=bool)) == (oc.DIVERGED,)
+    assert m.climbed_step[0] == 1                                  # the last step is below the start: the window's first
+    losses[0, 5] = 2.0
+    m = oc.OutcomeMonitor(1, noisy=True)
+    m.classify(losses, 5, np.ones(1, dtype=bool))
+    assert m.climbed_step[0] == 3                                  # above the start from step 3 on
