@@ -369,13 +369,13 @@ def check_runs(runs, others: Mapping) -> tuple:
     name the run: "run 2: momentum must be < 1; got 1"."""
     from .optim import Recipe                     # core.optim reads this module's RECIPE_FIELDS
     if isinstance(runs, (str, bytes, Mapping)) or not hasattr(runs, "__len__") or len(runs) == 0:
-        raise ConfigError(f"runs must be a list of one or more recipes; got {runs!r}")
+        raise ConfigError(f"runs must be a list of one or more recipes; got {shown(runs)}")
     out = []
     for i, r in enumerate(runs, 1):
         if isinstance(r, Mapping):                # a run as the JSON file writes it
             r = Recipe.from_dict(dict(r), where=f"run {i}")
         if not isinstance(r, Recipe):
-            raise ConfigError(f"run {i} must be a recipe (lr, optimizer, schedule); got {r!r}")
+            raise ConfigError(f"run {i} must be a recipe (lr, optimizer, schedule); got {shown(r)}")
         out.append(r.check(others.get("steps"), where=f"run {i}: "))
     return tuple(out)
 
