@@ -49,10 +49,10 @@ def _dest(flag: str) -> str:
 
 def _add_experiment_options(p: argparse.ArgumentParser) -> None:
     """--preset and --config, then one option per field of core.fields.FIELDS that has a flag."""
-    from core.experiment import PRESETS
+    from core.experiment import ALL_PRESETS
     from core.fields import FIELDS
     g = p.add_argument_group("experiment (flags override --config, which overrides --preset)")
-    g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(PRESETS)}")
+    g.add_argument("--preset", metavar="NAME", help=f"one of: {', '.join(ALL_PRESETS)}")
     g.add_argument("--config", metavar="FILE.json", help="an experiment saved by LR Lab")
     exclusive = {}                       # tag -> its mutually exclusive group
     for f in FIELDS.values():
@@ -288,6 +288,7 @@ def _whole(flag, value, lo) -> int:
 def cmd_analyze(args) -> int:
     from core.curvature import forecast
     from core.recipes import run_forecasts
+    from core.noise import noise_scale
     from core.report import write_json
     exp = experiment_from_args(args)
     outputs = _checked_outputs(args, "--json")
@@ -296,9 +297,13 @@ def cmd_analyze(args) -> int:
     trainer = exp.trainer(data)
     f = forecast(trainer.hessian()[0], exp.learning_rates)          # gradient descent's η*, best rate
     per_run = run_forecasts(exp.recipes(), exp.update_rule(), f.sharpness, exp.steps)
+    sizes = _eps_opt_sizes(args, exp, len(data))
+    noise = noise_scale(exp.model_spec(), exp.initial_params(), data.x, data.y)
     trainer.step(exp.steps)
     print(format_header(exp, data))
     print(format_forecast(exp, f, trainer.outcomes, per_run))
+    print()
+    print(format_noise(noise, sizes))
     analysis = {
         "format": "lrlab-analysis", "version": 1, "experiment": exp.to_dict(),
         "sharpness": f.sharpness, "lambda_min": f.lambda_min, "lambda_min_positive": f.lambda_min_positive,
@@ -306,8 +311,45 @@ def cmd_analyze(args) -> int:
         "runs": [{"lr": lr, "eta_lambda": e, "forecast": run_verdict(rec, pr, r), "outcome": o, **pr}
                  for lr, e, r, o, pr, rec in zip(f.lrs, f.eta_lambda, f.regimes, trainer.outcomes, per_run,
                                                  exp.recipes())]}
+    analysis.update(_noise_dict(noise, sizes))
     _write_outputs(outputs, {"--json": lambda p: write_json(p, analysis)})
     return 0
+
+
+def _eps_opt_sizes(args, exp, n) -> list:
+    """The batch sizes ε_opt is given at: ``--eps-opt-at``, else 1, 2, 4, … below N, the
+    experiment's batch size and N (full batch)."""
+    from core.fields import FIELDS, check_batch_size
+    if args.eps_opt_at is not None:
+        sizes = [check_batch_size("--eps-opt-at", v, n) for v in args.eps_opt_at]
+        return sorted({n if b is None else b for b in sizes})
+    sizes = {2**i for i in range(n.bit_length()) if 2**i < n} | {n}
+    if exp.batch_size is not None:
+        sizes.add(exp.batch_size)
+    return sorted(sizes)
+
+
+def format_noise(noise, sizes) -> str:
+    """The gradient noise scale at the initial parameters (core.noise), ε_opt at ``sizes``."""
+    v = lambda a: float(a[0])    # noqa: E731
+    lines = ["Gradient noise scale at the initial parameters (McCandlish et al. 2018; per-sample gradients, "
+             "exact Hessian)",
+             f"  |G| = {float(np.linalg.norm(noise.grad[0])):.6g}   tr(Σ) = {v(noise.trace_sigma):.6g}   "
+             f"GᵀHG = {v(noise.g_h_g):.6g}",
+             f"  B_simple = tr(Σ)/|G|²    = {v(noise.simple):.6g}",
+             f"  B_noise  = tr(HΣ)/GᵀHG   = {v(noise.noise):.6g}   (the critical batch size: below it, doubling B "
+             "about doubles the best step)",
+             f"  ε_max    = |G|²/GᵀHG     = {v(noise.eps_max):.6g}   (the best step along −G without noise)",
+             f"  {'batch size':>10}  {'ε_opt(B) = ε_max/(1 + B_noise·(N − B)/(B·(N − 1)))'}"]
+    lines += [f"  {b:>10}  {float(e):.6g}" for b, e in zip(sizes, noise.eps_opt(sizes)[0])]
+    return "\n".join(lines)
+
+
+def _noise_dict(noise, sizes) -> dict:
+    f = lambda a: float(a) if np.isfinite(a) else None    # noqa: E731
+    return {"noise_scale_simple": f(noise.simple[0]), "noise_scale": f(noise.noise[0]),
+            "eps_max": f(noise.eps_max[0]),
+            "eps_opt": [{"batch_size": int(b), "eps_opt": f(e)} for b, e in zip(sizes, noise.eps_opt(sizes)[0])]}
 
 
 def run_verdict(recipe, forecast_run, regime) -> str:
@@ -532,6 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="curvature and the stability forecast of each learning rate")
     _add_experiment_options(a)
     a.add_argument("--json", metavar="OUT.json", help="write the analysis")
+    a.add_argument("--eps-opt-at", nargs="+", metavar="B",
+                   help="batch sizes to predict the best step ε_opt(B) at (default: 1, 2, 4, … below N, "
+                        "the experiment's --batch-size, and N)")
     a.set_defaults(func=cmd_analyze)
 
     x = sub.add_parser("export-torch", help="write the experiment as a standalone PyTorch script "

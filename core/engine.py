@@ -4,6 +4,14 @@ Every run starts from the same parameters on the same data, so the learning rate
 the only difference between runs.  ``losses[k, t]`` is run k's loss after t updates,
 for every t: an oscillation of period 2 would vanish if only every second step were
 kept.  The outcome of every run is kept current while it trains (see ``outcomes``).
+
+Mini-batches (``batch_size`` B < N): update t + 1 takes the gradient on batch t of the
+order core.batches describes (the same batches for every run).  ``losses`` stays the loss
+on the whole data set after every update (a forward pass alone), so curves compare across
+batch sizes; ``batch_losses[k, t]`` is run k's loss on batch t at θ_t, the loss the update
+after it descends (PyTorch's loop: forward, loss, backward, step).  At full batch the two are
+one array.  With ``loss_every="epoch"`` the whole-data loss is computed only after every
+epoch (and at the end of the budget), NaN at the other steps: for speed.
 """
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .batches import BatchOrder
 from .curvature import eigenvalues, preconditioned_eigenvalues
 from .data import Dataset
 from .models import ModelSpec
@@ -36,6 +45,8 @@ class Progress:
     # (K, M) λ_max of P^(−1/2) H P^(−1/2) at ``sharpness_steps`` (P: the run's preconditioner, core.optim);
     # NaN for the runs that are not adaptive (RMSprop, Adam); None when no run is
     preconditioned_sharpness: np.ndarray | None = None
+    batch_losses: np.ndarray | None = None  # (K, t − start + 1) the mini-batch losses (None at full batch)
+    updates_per_epoch: int = 1              # ceil(N/B): epochs done = t / updates_per_epoch
 
 
 class Trainer:
@@ -43,7 +54,9 @@ class Trainer:
 
     Build it with ``Experiment.trainer`` (which picks the experiment's update rule);
     ``rule`` is a core.optim rule, gradient descent at ``learning_rates`` by default.
-    Every update takes the gradient on the whole data set (full batch).
+    Every update takes the gradient on the whole data set (full batch), or, with
+    ``batch_size`` B < N, on the batches of ``batch_rng`` (core.batches); ``loss_every``
+    ("update" or "epoch") says when the whole-data loss is recorded then (module docstring).
 
     ``theta0`` is one parameter vector shared by every run (the usual case: the learning
     rate is then the only difference), or one row per run.  With ``sharpness_every`` = k
@@ -57,7 +70,8 @@ class Trainer:
     """
 
     def __init__(self, data: Dataset, model: ModelSpec, learning_rates, theta0: np.ndarray,
-                 steps: int, rule=None, sharpness_every: int = 0):
+                 steps: int, rule=None, sharpness_every: int = 0, batch_size: int | None = None,
+                 batch_rng: np.random.Generator | None = None, loss_every: str = "update"):
         self.data, self.model = data, model
         self.hidden, self.activation = model.hidden, model.activation
         self.learning_rates = np.asarray(learning_rates, dtype=float)
@@ -89,11 +103,31 @@ class Trainer:
         self.active = np.ones(K, dtype=bool)
         self._stopped_rows = None             # the runs that stopped (an index array), once any did
         self.diverged_step = np.full(K, -1)
-        with np.errstate(all="ignore"):
-            loss0 = self.net.loss_and_grad(self.theta, data.x, data.y, self.grad)
+        N = len(data)
+        if loss_every not in ("update", "epoch"):
+            raise ValueError(f"loss_every must be 'update' or 'epoch'; got {loss_every!r}")
+        self.batch_size = None if batch_size is None or int(batch_size) >= N else int(batch_size)
+        self.loss_every = loss_every if self.batch_size else "update"
+        if self.batch_size is None:                    # full batch: the batch loss is the loss
+            self.updates_per_epoch, self.batch_losses = 1, self.losses
+            with np.errstate(all="ignore"):
+                loss0 = self.net.loss_and_grad(self.theta, data.x, data.y, self.grad)
+        else:
+            if batch_rng is None:
+                raise ValueError("Trainer: a batch size needs batch_rng (Experiment.rngs()[2])")
+            self._order = BatchOrder(N, self.batch_size, batch_rng)
+            self.updates_per_epoch = self._order.per_epoch
+            self._batch_rows = np.empty((self.steps + 1, K))
+            self.batch_losses = self._batch_rows.T
+            # One network, hence one work area, per size: all the data, a batch, the last smaller batch.
+            self._nets = {N: self.net}
+            self._r = np.empty((K, N))
+            with np.errstate(all="ignore"):
+                loss0 = self._whole_loss()
+                self._batch_rows[0] = self._batch_grad(0)
         self.losses[:, 0] = loss0
         self.bound = oc.divergence_bound(loss0, data.y)
-        self.monitor = oc.OutcomeMonitor(K, floor=oc.loss_floor(data.y))
+        self.monitor = oc.OutcomeMonitor(K, floor=oc.loss_floor(data.y), noisy=self.batch_size is not None)
         self._mark_diverged(loss0)
         self.sharpness_every = int(sharpness_every)
         self.sharpness_steps, self._lam_max, self._lam_min = [], [], []
@@ -113,8 +147,28 @@ class Trainer:
         """(K, P) the last update Δθ = θ_t − θ_{t−1} (zeros before the first)."""
         return self._deltas[self.t % len(self._deltas)]
 
+    # -- mini-batches ----------------------------------------------------------------------
+    def _whole_loss(self) -> np.ndarray:
+        """(K,) the loss on all the data at θ: a forward pass and a mean of squares, no gradient."""
+        r = np.subtract(self.net.forward(self.theta, self.data.x), self.data.y, out=self._r)
+        return np.einsum("kn,kn->k", r, r) / r.shape[1]
+
+    def _batch_grad(self, t: int) -> np.ndarray:
+        """(K,) the loss of batch t at θ; its gradient into ``grad`` (for update t + 1)."""
+        idx = self._order.indices(t)
+        net = self._nets.get(idx.size)
+        if net is None:
+            net = self._nets[idx.size] = self.model.build(runs=self.runs)
+        return net.loss_and_grad(self.theta, self.data.x[idx], self.data.y[idx], self.grad)
+
+    def epochs(self, t: int | None = None) -> float:
+        """Epochs done after t updates (default: now): t / updates_per_epoch (1 at full batch)."""
+        return (self.t if t is None else t) / self.updates_per_epoch
+
     def step(self, n: int = 1) -> int:
         """Take up to ``n`` updates (fewer at the end of the budget); returns how many."""
+        if self.batch_size is not None:
+            return self._step_batches(n)
         n = max(0, min(int(n), self.steps - self.t))
         theta, grad, net, rows, bound = self.theta, self.grad, self.net, self._loss_rows, self.bound
         x, y = self.data.x, self.data.y
@@ -146,6 +200,44 @@ class Trainer:
         self.monitor.classify(self.losses, self.t, self.active)
         return n
 
+    def _step_batches(self, n: int) -> int:
+        """``step`` with mini-batches: the update from batch t's gradient, then the whole-data
+        loss (every update, or once an epoch) and batch t + 1's loss and gradient."""
+        n = max(0, min(int(n), self.steps - self.t))
+        theta, rows, brows, bound = self.theta, self._loss_rows, self._batch_rows, self.bound
+        update, deltas, thetas = self.rule.update, self._delta_slots, self._theta_slots
+        R, t, every, U = len(deltas), self.t, self.sharpness_every, self.updates_per_epoch
+        per_epoch = self.loss_every == "epoch"
+        t0 = t
+        keep_from = t0 + n - oc.WINDOW
+        with np.errstate(all="ignore"):
+            for _ in range(n):
+                delta = deltas[(t + 1) % R]
+                update(self.grad, t, out=delta)
+                if self._stopped_rows is not None:
+                    delta[self._stopped_rows] = 0.0
+                theta += delta
+                self.t = t = t + 1
+                if not per_epoch or t % U == 0 or t == self.steps:
+                    loss = rows[t] = self._whole_loss()
+                else:
+                    rows[t] = np.nan
+                    loss = None
+                batch = brows[t] = self._batch_grad(t)
+                if t > keep_from:
+                    np.copyto(thetas[t % R], theta)
+                # The bound is tested on the whole-data loss when it was computed, and on the
+                # batch loss at every step (a batch's loss blows up with the run).
+                if not (sum(batch.tolist()) <= bound) or (loss is not None and not (sum(loss.tolist()) <= bound)):
+                    self._mark_diverged(batch if loss is None else np.where(batch <= bound, loss, batch))
+                if every and t % every == 0:
+                    self._note_sharpness()
+            self.monitor.record_ring(self._deltas, self._thetas, t, n)
+        self._blank_stopped(t0 + 1, t + 1)
+        self.monitor.classify(self.batch_losses if per_epoch else self.losses, self.t, self.active,
+                              start=self.losses[:, 0])
+        return n
+
     def _mark_diverged(self, loss: np.ndarray) -> None:
         """Stop the runs whose loss is no longer finite or passed the bound.
 
@@ -162,6 +254,8 @@ class Trainer:
         self.active &= ~new
         self.diverged_step[new] = self.t
         self.losses[new & ~np.isfinite(loss), self.t] = np.nan
+        if self.batch_size is not None:
+            self.batch_losses[new, self.t] = np.nan
         self.grad[new] = 0.0                     # it was taken where the run blew up
         self._stopped_rows = np.flatnonzero(~self.active)
 
@@ -169,6 +263,8 @@ class Trainer:
         """NaN for the losses of steps [a, b) after the step each stopped run blew up at."""
         for k in np.flatnonzero(~self.active):
             self._loss_rows[max(a, self.diverged_step[k] + 1):b, k] = np.nan
+            if self.batch_size is not None:
+                self._batch_rows[max(a, self.diverged_step[k] + 1):b, k] = np.nan
 
     def hessian(self) -> np.ndarray:
         """(K, P, P) the exact Hessian of every run's loss at its current parameters."""
@@ -237,7 +333,9 @@ class Trainer:
         return Progress(self.t, start, self.losses[:, start:self.t + 1].copy(), self.theta.copy(),
                         grad, self.delta.copy(), self.outcomes, self.diverged_steps(), ~self.active,
                         tuple(self.sharpness_steps), self.sharpness if self.sharpness_every and sharpness else None,
-                        dead, self.preconditioned_sharpness if self.sharpness_every and sharpness else None)
+                        dead, self.preconditioned_sharpness if self.sharpness_every and sharpness else None,
+                        None if self.batch_size is None else self.batch_losses[:, start:self.t + 1].copy(),
+                        self.updates_per_epoch)
 
     @property
     def outcomes(self) -> tuple:

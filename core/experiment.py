@@ -2,9 +2,11 @@
 initial parameters.  One versioned JSON format, shared by the command line and the
 window; presets named after the tutorial's worked example and exercises.
 
-Seeding: ``SeedSequence(seed).spawn(2)`` gives two independent streams, the first
-for the data noise, the second for the initial parameters.  Seeded initial
-parameters, shared by every run of the experiment::
+Seeding: ``SeedSequence(seed).spawn(3)`` gives three independent streams, the first
+for the data noise, the second for the initial parameters, the third for the order of
+the mini-batches (core.batches; drawn from only when the batch size B < N).  The first
+two are what ``spawn(2)`` gives (tests/test_batches.py checks it), so experiments from
+before the batch size are the same.  Seeded initial parameters, shared by every run::
 
     w1 ~ N(0, 1),  b1 ~ N(0, 1),  w2 ~ N(0, 1/H),  b2 = 0      (the network)
     w ~ N(0, 1),   b = 0                                      (the model without a hidden layer)
@@ -20,7 +22,7 @@ import numpy as np
 from .data import TARGETS, Dataset, count_rows, load_csv, make_dataset
 from .engine import Trainer
 from .errors import ConfigError, shown
-from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_fields  # noqa: F401 (the bounds)
+from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_batch_size, check_fields  # noqa: F401 (the bounds)
 from .outcomes import WINDOW
 from .models import ModelSpec
 from .optim import GradientDescent, MixedRule, Recipe, rule_for  # noqa: F401 (MixedRule, Recipe: for importers)
@@ -73,6 +75,7 @@ class Experiment:
     # descent at a constant rate from ``learning_rates`` (LR Lab's numbers before recipes, bit
     # for bit).  When set, ``validated()`` makes ``learning_rates`` the runs' rates.
     runs: tuple | None = FIELDS["runs"].default
+    batch_size: int | None = FIELDS["batch_size"].default   # None: full batch (core.batches: the order)
 
     # -- validation ---------------------------------------------------------------------
     def validated(self) -> "Experiment":
@@ -101,7 +104,8 @@ class Experiment:
         """Bytes training takes, from K runs, N samples (``n_samples``, else ``n_samples()``),
         H hidden units (P = 3H + 1 parameters) and the step budget, counted in float64s:
 
-        * the loss record, K·(steps + 1) per copy (``loss_records``: the window keeps two).
+        * the loss record, K·(steps + 1) per copy (``loss_records``: the window keeps two; one
+          more under mini-batches, the batch losses).
           It is np.empty, paged in as it is written; counted whole: training to the budget
           writes all of it;
         * the network's work area (2H + 2)·K·N (core.network.MLP; the linear model: 3·K·N);
@@ -114,6 +118,8 @@ class Experiment:
         N = self.n_samples() if n_samples is None else int(n_samples)
         mlp = self.model == "mlp"
         P = 3 * H + 1 if mlp else 2
+        if self.batch_size is not None and self.batch_size < N:
+            loss_records += 1                   # the mini-batch losses beside the whole-data ones
         floats = (loss_records * K * (steps + 1)
                   + ((2 * H + 2) if mlp else 3) * K * N
                   + 2 * (WINDOW + 1) * K * P
@@ -138,8 +144,8 @@ class Experiment:
 
     # -- what it builds -----------------------------------------------------------------
     def rngs(self):
-        data_ss, init_ss = np.random.SeedSequence(self.seed).spawn(2)
-        return np.random.default_rng(data_ss), np.random.default_rng(init_ss)
+        """Fresh generators of the three streams: (data noise, initial parameters, batch order)."""
+        return tuple(np.random.default_rng(ss) for ss in np.random.SeedSequence(self.seed).spawn(3))
 
     def make_data(self) -> Dataset:
         if self.data_file is not None:
@@ -174,16 +180,20 @@ class Experiment:
         return rule_for(recipes, self.steps if steps is None else steps, schedule=schedule)
 
     def trainer(self, data: Dataset | None = None, sharpness_every: int = 0, *,
-                learning_rates=None, steps: int | None = None, rule=None) -> Trainer:
+                learning_rates=None, steps: int | None = None, rule=None, loss_every: str = "update") -> Trainer:
         """The one way to build a Trainer: the experiment's data (or ``data``), model,
-        initial parameters and update rule.  ``learning_rates``, ``steps`` and ``rule``
-        override the experiment's (one run alone, the range test's ramp)."""
+        initial parameters, update rule and batches.  ``learning_rates``, ``steps`` and ``rule``
+        override the experiment's (one run alone, the range test's ramp); ``loss_every``
+        ("update" or "epoch"): when the whole-data loss is recorded under mini-batches.
+        A batch size above the data's N is refused (ConfigError), never clamped."""
         data = self.make_data() if data is None else data
+        check_batch_size(FIELDS["batch_size"].label, self.batch_size, len(data))
         lrs = self.learning_rates if learning_rates is None else tuple(learning_rates)
         if rule is None:
             rule = self.update_rule(None if learning_rates is None else lrs, steps=steps)
         return Trainer(data, self.model_spec(), lrs, self.initial_params(),
-                       self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every)
+                       self.steps if steps is None else steps, rule=rule, sharpness_every=sharpness_every,
+                       batch_size=self.batch_size, batch_rng=self.rngs()[2], loss_every=loss_every)
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self, folder=None) -> dict:
@@ -364,8 +374,39 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+# Mini-batches (the command line's --preset; the window shows PRESETS, the tutorial's, until it
+# has a batch-size control).  The same rates at full batch and at one sample per update; and
+# a phase diagram over learning rate × batch size (rows BATCH_PHASE_SIZES) whose noise scale
+# at the start is B_noise ≈ 13.6 (ε_max ≈ 0.23): the model without a hidden layer started
+# near its minimum, on 1,000 points with noise σ = 1 (far from the minimum the noise scale of
+# our models is below 1: no batch size is below the critical one).
+_BATCH_RATES = replace(_EXERCISE3, learning_rates=(0.1, 0.5))
+BATCH_PHASE_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000)
+BATCH_PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("full-batch", "Full batch, η = 0.1 and 0.5",
+               "Exercise 3 at η = 0.1 and 0.5, every update on all 50 points: compare with one-sample.",
+               _BATCH_RATES),
+        Preset("one-sample", "One sample per update, η = 0.1 and 0.5",
+               "The same rates with batch size 1: the loss falls, then wanders at a noise floor, higher "
+               "for the larger rate.",
+               replace(_BATCH_RATES, batch_size=1)),
+        Preset("batch-phase", "Learning rate × batch size",
+               "The model without a hidden layer near its minimum (1,000 points, noise 1, w = 1.8, b = 1), "
+               "5 updates: the best rate grows with the batch size up to the noise scale B_noise ≈ 14, "
+               "then levels off at ε_max ≈ 0.23 (phase diagram rows: BATCH_PHASE_SIZES).",
+               Experiment(dataset="linear", samples=1000, noise=1.0, x_range=(0.0, 2.0), model="linear",
+                          init={"w": 1.8, "b": 1.0}, steps=5, seed=0,
+                          learning_rates=tuple(float(f"{v:.3g}") for v in np.geomspace(0.005, 0.5, 16)),
+                          batch_size=16)),
+    )
+}
+ALL_PRESETS = {**PRESETS, **BATCH_PRESETS}
+
+
 def preset(name: str) -> Experiment:
     try:
-        return PRESETS[name].experiment
+        return ALL_PRESETS[name].experiment
     except KeyError:
-        raise ConfigError(f"preset must be one of {', '.join(PRESETS)}; got {name!r}") from None
+        raise ConfigError(f"preset must be one of {', '.join(ALL_PRESETS)}; got {name!r}") from None

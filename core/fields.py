@@ -43,7 +43,9 @@ PATH = "path"            # a file name (text), or None (the file itself is read 
 PAIR = "pair"            # two numbers LO < HI
 NUMBERS = "numbers"      # one to ``max_count`` numbers (each checked like NUMBER)
 PARAMS = "params"        # explicit initial parameters, or None (their shape depends on model and hidden)
-KINDS = (NUMBER, INTEGER, CHOICE, PATH, PAIR, NUMBERS, PARAMS)
+BATCH = "batch"          # None (full batch) or a whole number within [lo, the data's N]
+KINDS = (NUMBER, INTEGER, CHOICE, PATH, PAIR, NUMBERS, PARAMS, BATCH)
+FULL_BATCH = "full"      # the batch size's word for None (command line, window)
 
 
 # -- the checks of single values (public: main.py and the analysis views use them) ------
@@ -211,7 +213,7 @@ class Field:
     @property
     def omitted_when_none(self) -> bool:
         """Left out of the JSON file while unset (explicit initial parameters)."""
-        return self.kind == PARAMS
+        return self.kind in (PARAMS, BATCH)
 
 
 def _check_number(f: Field, v, others):
@@ -261,8 +263,37 @@ def _check_params(f: Field, v, others):
     return None if v is None else f.check_value(v, others)
 
 
+def known_samples(others: Mapping) -> int | None:
+    """N of the data the other fields describe, when it is known without reading a file."""
+    if others.get("data_file") is not None:
+        return None
+    target = TARGETS.get(others.get("dataset"))
+    if target is None:
+        return None
+    if not target.generated:
+        return len(target.make()[0])
+    n = others.get("samples")
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
+def check_batch_size(label: str, v, n_samples: int | None = None, lo: int = 1, hi: int = MAX_SAMPLES):
+    """None (full batch; also the word "full"), or a whole number from ``lo`` to the data's N
+    (``n_samples``, when known; refused above it, never clamped)."""
+    if v is None or (isinstance(v, str) and v.strip().lower() == FULL_BATCH):
+        return None
+    b = check_integer(label, v, lo, hi)
+    if n_samples is not None and b > n_samples:
+        raise ConfigError(f"{label} must be at most the number of samples ({n_samples}), or {FULL_BATCH!r}; "
+                          f"got {b}")
+    return b
+
+
+def _check_batch(f: Field, v, others):
+    return check_batch_size(f.label, v, known_samples(others), int(f.lo), int(f.hi))
+
+
 _CHECKS = {NUMBER: _check_number, INTEGER: _check_integer, CHOICE: _check_choice, PATH: _check_path,
-           PAIR: _check_pair, NUMBERS: _check_numbers, PARAMS: _check_params}
+           PAIR: _check_pair, NUMBERS: _check_numbers, PARAMS: _check_params, BATCH: _check_batch}
 
 
 # -- the table -------------------------------------------------------------------------
@@ -324,6 +355,11 @@ FIELDS: dict[str, Field] = {
               "Each run's recipe: its learning rate, optimizer and schedule (None: gradient descent at "
               "each learning rate).",
               "Learning rates", check_value=lambda v, others: check_runs(v, others)),
+        Field("batch_size", BATCH, None, "batch size", "Batch size",
+              "samples per update, {lo} to N, or 'full' (the default: every update sees all the data)",
+              "Samples per update (mini-batch gradient descent): each epoch visits the data in a fresh "
+              "seeded order, cut into batches of this size. Full batch: every update sees all the data.",
+              "Training", flag="--batch-size", metavar="B", lo=1, hi=MAX_SAMPLES),
     )
 }
 

@@ -109,6 +109,13 @@ class ModelSpec:
             return np.broadcast_to(curvature.linear_hessian(x), (len(theta), 2, 2)).copy()
         return curvature.mlp_hessian(theta, x, y, self.hidden, self.activation)
 
+    def per_sample_grads(self, theta: np.ndarray, x, y) -> np.ndarray:
+        """(K, N, P) ∂ℓₙ/∂θ, ℓₙ = (yₙ − ŷₙ)², of every sample at every row of ``theta`` (core.noise)."""
+        from . import noise
+        if not self.has_hidden_layer:
+            return noise.linear_per_sample_grads(theta, x, y)
+        return noise.mlp_per_sample_grads(theta, x, y, self.hidden, self.activation)
+
     def dead_units(self, theta: np.ndarray, x) -> np.ndarray | None:
         """(K,) hidden units that output 0 on every sample, or None if its units cannot die."""
         if not self.can_have_dead_units:

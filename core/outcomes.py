@@ -24,6 +24,27 @@ or all of them early on):
   among the experiment's runs that have not diverged (needs two runs or more).
 * **converging** — anything else: the loss falls (or has settled) without oscillating.
 Before the first step every run is **not started**.
+
+Under mini-batch noise (batch size B < N) the whole-data loss goes up and down from one
+update to the next even when the run has settled, and the updates reverse direction
+about half the time: the step-by-step rules above would call a run at its noise floor
+oscillating forever.  So a noisy run is judged on levels, not on steps (L̃ = the median
+of the last W losses, robust to the noise):
+
+* **diverged** — *blew up*, as above (tested on the whole-data loss and on the batch
+  loss of every update); or *climbed*: L̃ above the starting loss.
+* **oscillating** (drifting up) — L̃ is more than ``DRIFT_FACTOR`` (2) × the lowest
+  median of any earlier complete block of W losses (blocks [1, W], [W + 1, 2W], …):
+  the loss has come back up from a level it had reached.  A run at its noise floor
+  keeps its median; one whose noise grows, or that creeps away, is found out.
+* **slow** — as above, with L̃ in place of the current loss, and only while the run is
+  still falling (L̃ below the median of every earlier block): a run resting at a noise
+  floor above another run's is converging (to its floor), not slow.
+* **converging** — anything else: the loss falls or rests at its noise floor.
+
+With the whole-data loss recorded once an epoch (``loss_every="epoch"``), a noisy run is
+judged on its mini-batch losses (each an unbiased estimate of the loss at the same
+parameters), by the same rules.
 """
 from __future__ import annotations
 
@@ -38,6 +59,7 @@ DIVERGENCE_FACTOR = 1e6
 RISE_FRACTION = 0.25
 REVERSAL_FRACTION = 0.5
 SLOW_FACTOR = 2.0
+DRIFT_FACTOR = 2.0
 MOVING = 1e-9
 
 
@@ -60,8 +82,10 @@ def divergence_bound(initial_loss: np.ndarray, y: np.ndarray) -> float:
 class OutcomeMonitor:
     """Direction reversals of the recent updates, and the per-batch classification."""
 
-    def __init__(self, runs: int, floor: float = 0.0):
-        self.floor = floor
+    def __init__(self, runs: int, floor: float = 0.0, noisy: bool = False):
+        self.floor, self.noisy = floor, noisy
+        self._low = np.full(runs, np.inf)       # noisy: lowest median of a complete block of W losses
+        self._blocks = 0                        # noisy: blocks of W losses seen
         self._reversed = np.zeros((runs, WINDOW), dtype=bool)   # a ring over the last W steps
         self._n = 0
         self.outcomes = (NOT_STARTED,) * runs
@@ -84,9 +108,13 @@ class OutcomeMonitor:
             self._reversed[:, (self._n + count - m + np.arange(m)) % WINDOW] = ((dot < 0) & moving).T
         self._n += count
 
-    def classify(self, losses: np.ndarray, t: int, active: np.ndarray) -> tuple:
+    def classify(self, losses: np.ndarray, t: int, active: np.ndarray, start: np.ndarray | None = None) -> tuple:
+        """The outcome of every run after t updates; ``losses`` (K, ≥ t + 1) the series judged,
+        ``start`` (K,) the starting loss (default: ``losses[:, 0]``)."""
         if t == 0:
             return self.outcomes
+        if self.noisy:
+            return self._classify_noisy(losses, t, active, losses[:, 0] if start is None else start)
         w = min(WINDOW, t)
         window = losses[:, t - w:t + 1]
         with np.errstate(all="ignore"):
@@ -106,3 +134,37 @@ class OutcomeMonitor:
         labels[climbed | ~active] = DIVERGED
         self.outcomes = tuple(str(s) for s in labels)
         return self.outcomes
+
+    def _classify_noisy(self, losses: np.ndarray, t: int, active: np.ndarray, start: np.ndarray) -> tuple:
+        """The rules under mini-batch noise (module docstring): levels, not steps."""
+        W = WINDOW
+        with np.errstate(all="ignore"):
+            while (self._blocks + 1) * W <= t:                      # the blocks completed since the last look
+                block = losses[:, 1 + self._blocks * W:1 + (self._blocks + 1) * W]
+                self._low = np.fmin(self._low, _median(block))
+                self._blocks += 1
+            level = _median(losses[:, max(1, t - W + 1):t + 1])  # L̃: the median of the last W losses
+            drifting = level > DRIFT_FACTOR * self._low
+            healthy = active & np.isfinite(level)
+            best = np.min(level[healthy]) if healthy.sum() >= 2 else np.nan
+            still_falling = ~(level >= self._low)               # below every earlier block (or no block yet)
+            slow = ~drifting & still_falling & (level >= SLOW_FACTOR * best) & (level > self.floor)
+            climbed = active & (level > start * (1 + 1e-9))
+        labels = np.where(drifting, OSCILLATING, np.where(slow, SLOW, CONVERGING))
+        for k in np.flatnonzero(climbed & (self.climbed_step < 0)):
+            below = np.flatnonzero(~(losses[k, 1:t + 1] > start[k] * (1 + 1e-9)))
+            step = below[-1] + 2 if below.size else 1      # after the last loss at or below the start
+            self.climbed_step[k] = step if step <= t else max(1, t - W + 1)   # (the last one: the window's first step)
+        self.climbed_step[~climbed] = -1
+        labels[climbed | ~active] = DIVERGED
+        self.outcomes = tuple(str(s) for s in labels)
+        return self.outcomes
+
+
+def _median(a: np.ndarray) -> np.ndarray:
+    """(K,) the median of every row, NaN left out (a row of NaN only: NaN, said by no warning)."""
+    out = np.full(a.shape[0], np.nan)
+    ok = ~np.all(np.isnan(a), axis=1) if a.size else np.zeros(a.shape[0], dtype=bool)
+    if ok.any():
+        out[ok] = np.nanmedian(a[ok], axis=1)
+    return out

@@ -1,9 +1,14 @@
-"""Phase diagram: the outcome of every learning rate × hidden width (or × seed).
+"""Phase diagram: the outcome of every learning rate × hidden width (or × seed, or ×
+batch size).
 
-Each row of the grid (one width, or one seed of the initial parameters) is one
-experiment whose learning rates train in lockstep, as one vectorized computation, so
-its outcomes are what the same experiment gives on its own.  The data stay those of
-the experiment.
+Each row of the grid (one width, one seed of the initial parameters, or one batch size)
+is one experiment whose learning rates train in lockstep, as one vectorized computation,
+so its outcomes are what the same experiment gives on its own.  The data stay those of
+the experiment; every row takes the experiment's number of updates (``steps``).
+
+Over batch sizes, each row's best rate (``best_lr``: the lowest final whole-data loss)
+can be read against the rate the gradient noise scale predicts, ε_opt(B) (core.noise, at
+the initial parameters: ``eps_opt``, also on its own from ``predicted_eps_opt``).
 """
 from __future__ import annotations
 
@@ -23,19 +28,39 @@ class PhaseDiagram:
     final: np.ndarray         # (R, L) loss after the last step (NaN once a run blew up)
     best: np.ndarray          # (R, L) lowest loss reached
     outcomes: np.ndarray      # (R, L) outcome strings
+    eps_opt: np.ndarray | None = None   # (R,) rows of batch sizes: ε_opt(B) predicted at the initial parameters
+
+    @property
+    def best_lr(self) -> np.ndarray:
+        """(R,) the rate of every row with the lowest final loss (NaN if every run blew up)."""
+        final = np.where(np.isfinite(self.final), self.final, np.inf)
+        best = np.argmin(final, axis=1)
+        return np.where(np.isfinite(final.min(axis=1)), self.lrs[best], np.nan)
 
 
-def phase_diagram(experiment, lrs, widths=None, seeds=None, data=None, should_stop=None) -> PhaseDiagram:
+def predicted_eps_opt(experiment, batch_sizes, data=None):
+    """(len(batch_sizes),) ε_opt(B) from the noise scale at the experiment's initial
+    parameters on its data (None in ``batch_sizes``: full batch, ε_max)."""
+    from .noise import noise_scale
+    data = experiment.make_data() if data is None else data
+    n = noise_scale(experiment.model_spec(), experiment.initial_params(), data.x, data.y)
+    return n.eps_opt([len(data) if b is None else int(b) for b in batch_sizes])[0]
+
+
+def phase_diagram(experiment, lrs, widths=None, seeds=None, data=None, batch_sizes=None,
+                  should_stop=None) -> PhaseDiagram:
     """``should_stop``: see core.cancel; asked between chunks of steps (raises Cancelled)."""
-    if (widths is None) == (seeds is None):
-        raise ConfigError("phase diagram: give widths or seeds (one of the two)")
+    if sum(v is not None for v in (widths, seeds, batch_sizes)) != 1:
+        raise ConfigError("phase diagram: give widths, seeds or batch sizes (one of the three)")
     lrs = tuple(float(v) for v in lrs)
     data = experiment.make_data() if data is None else data
-    row_name, rows = ("hidden", widths) if widths is not None else ("seed", seeds)
-    rows = tuple(int(r) for r in rows)
+    row_name, rows = (("hidden", widths) if widths is not None else ("seed", seeds) if seeds is not None
+                      else ("batch_size", batch_sizes))
+    rows = tuple(None if r is None else int(r) for r in rows)
     finals, bests, outcomes = [], [], []
     for r in rows:
-        row = replace(experiment, learning_rates=lrs, init=None, **{row_name: r}).validated()
+        init = experiment.init if row_name == "batch_size" else None    # a new width or seed: seeded θ₀
+        row = replace(experiment, learning_rates=lrs, init=init, **{row_name: r}).validated()
         trainer = row.trainer(data)
         train(trainer, row.steps, should_stop, "phase diagram")
         L = trainer.loss_history()
@@ -44,5 +69,6 @@ def phase_diagram(experiment, lrs, widths=None, seeds=None, data=None, should_st
         finals.append(L[:, -1].copy())
         bests.append(np.where(np.isfinite(best), best, np.nan))
         outcomes.append(trainer.outcomes)
+    eps = predicted_eps_opt(experiment, rows, data) if row_name == "batch_size" else None
     return PhaseDiagram(np.array(lrs), rows, row_name, np.array(finals), np.array(bests),
-                        np.array(outcomes, dtype=object))
+                        np.array(outcomes, dtype=object), eps)

@@ -28,8 +28,11 @@ parameters (plain gradient descent when the experiment has no recipes).  The ram
 schedule, and its state (momentum buffer, Adam's moments) carries on from one rate to the next
 (``ramp_rule``).
 
-Where LR Lab differs from fastai: every batch is the whole data set (full-batch gradient
-descent), so the loss is not noisy; the engine stops a run whose loss passes its divergence
+Mini-batches: with the experiment's batch size B < N, batch i is the experiment's batch i
+(core.batches) and its loss is the mini-batch loss (``Trainer.batch_losses``), noisy, as in
+fastai.  At full batch every batch is the whole data set, so the loss is not noisy.
+
+Where LR Lab differs from fastai: the engine stops a run whose loss passes its divergence
 bound, and its later losses are NaN (fastai trains on; the 4× rule has stopped the test
 long before in every case we know of); fewer than 7 steps are refused (fastai raises them to
 6, which leaves 1 point after trimming: too few for a slope); lr-min defaults to 1e-6
@@ -256,15 +259,18 @@ def range_test(experiment, data=None, lr_min: float = 1e-6, lr_max: float = 10.0
     check_range(lr_min, lr_max, steps)
     data = experiment.make_data() if data is None else data
     lrs = lr_schedule(lr_min, lr_max, steps)
-    trainer = experiment.trainer(data, learning_rates=[lr_min], steps=steps, rule=ramp_rule(experiment, lrs))
-    # The loss of batch i is loss_history[i]: taken before the update with lrs[i].  Train in
-    # chunks and stop once the recorder has stopped (the steps after it are never looked at).
+    trainer = experiment.trainer(data, learning_rates=[lr_min], steps=steps, rule=ramp_rule(experiment, lrs),
+                                 loss_every="epoch")
+    # The loss of batch i is batch_losses[i] (at full batch: the loss): taken before the update
+    # with lrs[i].  Train in chunks and stop once the recorder has stopped (the steps after it
+    # are never looked at).
+    losses = trainer.batch_losses[0]
     rec = Recorder(steps)
-    rec.record(trainer.loss_history()[0])
+    rec.record(losses[:1])
     chunk = CHUNK if should_stop is None else chunk_steps(trainer, CHUNK)
     while not rec.done:
         check(should_stop, "range test")
         if not trainer.step(chunk):
             break
-        rec.record(trainer.loss_history()[0, len(rec.smoothed):])
-    return suggestions(lrs, trainer.loss_history()[0, :len(rec.smoothed)], steps)
+        rec.record(losses[len(rec.smoothed):trainer.t + 1])
+    return suggestions(lrs, losses[:len(rec.smoothed)], steps)

@@ -196,5 +196,5 @@ def test_json_round_trip_of_every_preset(name, tmp_path):
 def test_unknown_keys_list_the_tables_names():
     with pytest.raises(ConfigError) as e:
         Experiment.from_dict({"colour": "red"})
-    assert str(e.value) == ("config: unknown key 'colour' (known: activation, data_file, dataset, hidden, init, "
+    assert str(e.value) == ("config: unknown key 'colour' (known: activation, batch_size, data_file, dataset, hidden, init, "
                             "learning_rates, model, noise, runs, samples, seed, steps, x_range)")
