@@ -299,6 +299,16 @@ def format_value(v) -> str:
     return str(v)
 
 
+def _within(value: float, truth: float, tolerance: float) -> bool:
+    """|value − truth| ≤ tolerance·|truth| (with 1e-12 of slack: 1.1 is within 10 % of 1.0)."""
+    return abs(value - truth) <= tolerance * abs(truth) * (1 + 1e-12)
+
+
+def plain(text: str) -> str:
+    """``text`` with each ``[label](view:…)`` / ``[label](run:…)`` link reduced to its label (the terminal)."""
+    return _LINK.sub(lambda m: m.group(1), text)
+
+
 def sign_of(v: float) -> str:
     return SIGNS[int(np.sign(v)) + 1]
 
@@ -357,7 +367,7 @@ class Question:
             picked = {prediction} if isinstance(prediction, int) else set(prediction)
             held = (picked <= set(truth)) if isinstance(prediction, int) else picked == set(truth)
         elif self.kind == NUMBER:
-            held = abs(float(prediction) - truth) <= self.tolerance * abs(truth)
+            held = _within(float(prediction), truth, self.tolerance)
         else:
             held = prediction == truth
         said = format_value(truth)
@@ -445,7 +455,7 @@ class Lesson:
             raise ConfigError(f"{where}: the question has no answer: {what}")
         if q.expect is not None:
             if q.kind == NUMBER:
-                held = abs(q.expect - truth) <= q.tolerance * abs(truth)
+                held = _within(q.expect, truth, q.tolerance)
             elif q.kind == PICK_RUN:
                 held = set(q.expect) == set(truth)
             else:
@@ -524,7 +534,13 @@ def parse(text: str, where: str = "lesson", name: str = "lesson", folder=None, p
             d = json.loads(blocks[0].group(1))
         except (ValueError, RecursionError) as e:
             raise ConfigError(f"{where}: experiment: not valid JSON ({shown(str(e), quote=False)})") from None
-        experiment = Experiment.from_dict(d, where=f"{where}: experiment", base=base, folder=folder)
+        try:
+            experiment = Experiment.from_dict(d, where=f"{where}: experiment", base=base, folder=folder)
+        except ConfigError as e:                # the field checks do not say where: add it
+            said = str(e)
+            raise ConfigError(said if said.startswith(where) else f"{where}: experiment: {said}") from None
+        except RecursionError:
+            raise ConfigError(f"{where}: experiment: a value is nested too deeply") from None
         before = before[:blocks[0].start()] + before[blocks[0].end():]
     elif base is not None:
         experiment = base
