@@ -278,3 +278,10 @@ def test_lessons_import_no_qt():
     code = "import sys, core.lessons as L; L.check_lesson(L.find('warmup')); print([m for m in sys.modules if 'PySide' in m or 'pyqtgraph' in m])"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and r.stdout.strip() == "[]"
+
+
+def test_the_readme_example_is_a_lesson_whose_claim_holds(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("A complete example:\n\n", 1)[1].split("\n\n| key |", 1)[0]
+    lesson = L.load(write(tmp_path, "\n".join(line[4:] for line in block.split("\n")) + "\n"))
+    assert L.check_lesson(lesson) == "my: pick-run → 1 (as expected)"
