@@ -544,6 +544,69 @@ def cmd_window(args) -> int:
     return run(experiment=exp, screenshot=args.screenshot, tab=args.tab, size=size)
 
 
+# -- lesson: the course in the terminal (core.lessons) ------------------------------------------
+def cmd_lesson(args) -> int:
+    from core import lessons
+    if args.action == "list":
+        paths = lessons.course()
+        named = [lessons.load(p) for p in paths]
+        width = max(len(les.name) for les in named)
+        for les in named:
+            print(f"{les.name:<{width}}  {les.title}")
+            if les.summary:
+                print(f"{'':<{width}}  {les.summary}")
+        return 0
+    if not args.lesson:
+        raise ConfigError(f"lesson {args.action}: give a lesson name (see `lesson list`) or a lesson file")
+    lesson = lessons.find(args.lesson)
+    if args.action == "check":
+        print(f"ok: {lessons.check_lesson(lesson)}")
+        return 0
+    return _show_lesson(lesson)
+
+
+def _show_lesson(lesson) -> int:
+    """The text and the question; after Enter (a typed line is the prediction) the lab's answer
+    and the explanation.  Without a terminal (stdin closed or at its end) it goes straight on."""
+    from core.lessons import format_value, plain
+    q = lesson.question
+    runs = len(lesson.experiment.learning_rates)
+    print(lesson.title)
+    print("=" * len(lesson.title))
+    print()
+    print(lesson.text)
+    print()
+    print(f"Question: {q.text}")
+    if q.kind == "pick-run":
+        for k, r in enumerate(lesson.experiment.recipes(), 1):
+            print(f"  {k}: η = {r.lr:g}" + ("" if r.optimizer == "gd" else f", {r.optimizer}"))
+    elif q.choices():
+        print(f"  ({', '.join(q.choices())})")
+    line = ""
+    if sys.stdin is not None and not sys.stdin.closed:
+        print("Your prediction, then Enter: ", end="", flush=True)
+        try:
+            line = sys.stdin.readline()
+        except (OSError, ValueError):
+            line = ""
+        if not line.endswith("\n"):
+            print()
+    ev = lesson.evaluate()
+    print()
+    if line.strip():
+        try:
+            prediction = q.parse_prediction(line, runs)
+        except ConfigError as e:
+            print(f"(your prediction was not read: expected {e})")
+        else:
+            print(lesson.check(prediction, ev).message)
+    if q.kind != "free-text":
+        print(f"Answer (computed by the lab): {format_value(lesson.truth(ev))}")
+    print()
+    print(plain(lesson.explanation(ev)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="lrlab", description="LR Lab: see what a learning rate does, and why.")
     p.add_argument("--screenshot", metavar="FILE.png",
@@ -596,6 +659,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--png", metavar="OUT.png", help="plot loss against learning rate, 1200 × 744")
     _add_plot_options(f, "loss against learning rate")
     f.set_defaults(func=cmd_lr_find)
+
+    les = sub.add_parser("lesson", help="the course: predict, run, explain (list, show NAME, check FILE|NAME)")
+    les.add_argument("action", choices=("list", "show", "check"),
+                     help="list the course; show a lesson (question, then after Enter the answer); "
+                          "check that a lesson's claim holds (exit 2 if not)")
+    les.add_argument("lesson", nargs="?", metavar="NAME|FILE", help="a lesson of the course, or a lesson file")
+    les.set_defaults(func=cmd_lesson)
     return p
 
 
