@@ -363,13 +363,13 @@ PRESETS: dict[str, Preset] = {
                           learning_rates=(1.0, 1.0), steps=500,
                           runs=(Recipe(1.0), Recipe(1.0, "momentum", momentum=0.9)))),
         Preset("warmup", "Warmup: the same η trains",
-               "The worked example at η = 1.5 (three times its critical rate 2/λ_max = 0.503): at once it "
-               "blows up within 10 steps; warmed up from 0.015 over 200 updates it reaches a flatter region "
-               "and fits the point.",
-               Experiment(dataset="tutorial", samples=1, noise=0.0, activation="sigmoid", hidden=1,
-                          learning_rates=(1.5, 1.5), steps=1000, init=TUTORIAL_INIT,
-                          runs=(Recipe(1.5), Recipe(1.5, schedule=Schedule("constant", warmup_steps=200,
-                                                                             warmup_start_factor=0.01))))),
+               "A tanh network (8 units) on Exercise 3's data at η = 0.3, twice its critical rate at the "
+               "start (2/λ_max = 0.144): at once it blows up within 10 steps; warmed up from 0.003 over 500 "
+               "updates, it flattens while the rate is small (λ_max 13.9 → 6.7) and trains at the edge of "
+               "stability, λ_max ≈ 2/η.",
+               replace(_EXERCISE3, activation="tanh", hidden=8, learning_rates=(0.3, 0.3), steps=3000,
+                       runs=(Recipe(0.3), Recipe(0.3, schedule=Schedule("constant", warmup_steps=500,
+                                                                          warmup_start_factor=0.01))))),
     )
 }
 

@@ -125,12 +125,15 @@ def test_largest_stable_lr_finds_the_cliff_of_the_quadratic():
 
 
 def test_crosses_at_is_the_warmup_formula_by_hand():
-    ev = L.find("warmup").evaluate()
+    lesson = L.find("warmup")
+    ev = lesson.evaluate()
     crit = 2 / ev.value("sharpness")
+    run = lesson.experiment.runs[1]
+    lr, W, s = run.lr, run.schedule.warmup_steps, run.schedule.warmup_start_factor
     # PyTorch LinearLR: η_t = η·(s + (1 − s)·t/W) for t < W
-    by_hand = next(t for t in range(200) if 1.5 * (0.01 + 0.99 * t / 200) > crit)
+    by_hand = next(t for t in range(W) if lr * (s + (1 - s) * t / W) > crit)
     assert ev.value("crosses_at", 2) == by_hand
-    assert ev.value("crosses_at", 1) == 0                          # constant 1.5 starts above
+    assert ev.value("crosses_at", 1) == 0                          # the constant rate starts above
 
 
 def test_a_trainer_from_the_window_gives_the_same_answers():

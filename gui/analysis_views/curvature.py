@@ -108,7 +108,10 @@ class SharpnessPlot(_Plot):
 
     def __init__(self, parent=None, dark: bool = False):
         super().__init__(parent, dark, "step", "sharpness λ_max")
-        self.set_title("Sharpness λ_max (solid; P⁻¹H for Adam, RMSprop) and each run's limit (dashed)")
+        # Short: a title wider than the plot would widen the whole scene past the view (1280 × 720).
+        self.set_title("Sharpness λ_max and each run's limit")
+        self.setToolTip("Solid: each run's λ_max (for Adam and RMSprop, of the preconditioned Hessian "
+                        "P^(−1/2) H P^(−1/2)); dashed: the run's limit c/ηₜ, in its colour.")
         self.log_y = True
         self.learning_rates, self.colors = [], []
         self.curves, self.limits, self.off_labels, self.limit_curves = [], [], [], []
@@ -275,7 +278,7 @@ class RatePlot(_Plot):
 
     def __init__(self, parent=None, dark: bool = False):
         super().__init__(parent, dark, "update t", "ηₜ", legend=False)
-        self.set_title("Learning rate ηₜ of every run over the budget")
+        self.set_title("Learning rate ηₜ over the budget")
         self.set_axis_log("left", True)
         self.curves = []
         self.marker = pg.InfiniteLine(angle=90, pen=_pen(style.palette(dark)["foreground"], 1.5), movable=False)
@@ -302,7 +305,9 @@ class RatePlot(_Plot):
         finite = logs[np.isfinite(logs)]
         if finite.size and steps.size:
             lo, hi = float(finite.min()), float(finite.max())
-            pad = 0.1 * (hi - lo) if hi > lo else 0.3
+            if hi - lo < 2.0:             # at least two decades: a log axis over less labels its minor ticks
+                lo, hi = (lo + hi) / 2 - 1.0, (lo + hi) / 2 + 1.0
+            pad = 0.1 * (hi - lo)
             self.view_box.bounds = [(0.0, float(max(steps[-1], 1.0))), (lo - pad, hi + pad)]
         self._autorange()
 
@@ -417,7 +422,7 @@ class ForecastPanel(QtWidgets.QWidget):
         for w in (self.title, self.values, self.note, self.table, self.rule, self.status, self.error):
             layout.addWidget(w)
         layout.addStretch(1)
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(FORECAST_MIN_WIDTH)
 
     def show_computing(self) -> None:
         self.status.setText("computing the Hessian at the initial parameters…")
@@ -523,6 +528,9 @@ class ForecastPanel(QtWidgets.QWidget):
         return [self.table.item(r, 2).text() for r in range(self.table.rowCount())]
 
 
+FORECAST_MIN_WIDTH = 320     # px: the forecast's words wrap; below this its table's columns would not fit
+
+
 # -- the tab ---------------------------------------------------------------------------------------
 class CurvatureView(QtWidgets.QWidget):
     """SharpnessPlot (with its log-axis switch) beside the ForecastPanel; for the linear model,
@@ -546,8 +554,15 @@ class CurvatureView(QtWidgets.QWidget):
         lay.addWidget(self.rates, 1)
         lay.addWidget(self.predicted, 2)
         split = QtWidgets.QSplitter(Qt.Orientation.Horizontal)
+        # The forecast scrolls (its text is long on a 1280 × 720 projector) so that the plots keep
+        # the room: at 1280 wide the tab is ~810 px, of which the forecast now takes ~320.
+        forecast = QtWidgets.QScrollArea()
+        forecast.setWidget(self.forecast)
+        forecast.setWidgetResizable(True)
+        forecast.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        forecast.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         split.addWidget(left)
-        split.addWidget(self.forecast)
+        split.addWidget(forecast)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
