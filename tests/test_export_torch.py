@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.curvature import forecast
+
 from core.experiment import Experiment, preset
 from core.export_torch import torch_script
 from core.network import unpack
@@ -106,5 +108,14 @@ def test_the_scripts_csv_equals_train_csv(tmp_path, name, exp):
     # 1e-13 of the run's initial loss instead: there the loss is the cancellation of its residuals
     floor = 1e-13 * lab[0]
     ok = ~np.isnan(lab)
+    if name == "warmup":
+        # Once the warmed-up run's rate passes its critical rate it hovers at the edge of stability,
+        # where every update multiplies a last-bit difference by |1 − ηλ_max| > 1 for a while:
+        # the two CSVs part after that (measured: 1e-14 at update 271, 1e-9 at 293). Compared up to
+        # the crossing; after it, the two agree on which run blew up (the NaN pattern above).
+        e = exp.validated()
+        crit = 2 / forecast(e.trainer().hessian()[0], [1.0]).sharpness
+        rates = e.update_rule(steps=e.steps).rate_table(0, e.steps)[:, 1]
+        ok[int(np.argmax(rates > crit)) + 1:] = False
     diff = np.abs(torch_ - lab)
     assert np.all(diff[ok] <= np.maximum(1e-9 * np.abs(lab), np.broadcast_to(floor, lab.shape))[ok])
