@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from core.curvature import forecast
-
 from core.experiment import Experiment, preset
 from core.export_torch import torch_script
 from core.network import unpack
