@@ -319,7 +319,7 @@ def cmd_analyze(args) -> int:
 def _eps_opt_sizes(args, exp, n) -> list:
     """The batch sizes ε_opt is given at: ``--eps-opt-at``, else 1, 2, 4, … below N, the
     experiment's batch size and N (full batch)."""
-    from core.fields import FIELDS, check_batch_size
+    from core.fields import check_batch_size
     if args.eps_opt_at is not None:
         sizes = [check_batch_size("--eps-opt-at", v, n) for v in args.eps_opt_at]
         return sorted({n if b is None else b for b in sizes})

@@ -3,3 +3,32 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def panel(qtbot):
+    """The experiment panel alone, showing Exercise 4; ``panel.proposed`` collects what it proposes."""
+    from core.experiment import preset
+    from gui.controls import ControlPanel
+    p = ControlPanel()
+    qtbot.addWidget(p)
+    p.set_experiment(preset("exercise4").validated())
+    p.show()
+    qtbot.waitExposed(p)
+    p.proposed = []
+    p.experiment_edited.connect(p.proposed.append)
+    return p
+
+
+def type_in(widget, text, enter=True):
+    """Type ``text`` over a field's contents as a user would, then Enter (unless ``enter`` is False)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    widget.setFocus()
+    widget.selectAll()
+    QTest.keyClicks(widget, text)
+    if enter:
+        QTest.keyClick(widget, Qt.Key_Return)

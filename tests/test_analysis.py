@@ -14,7 +14,6 @@ from core.diagnostics import dead_units
 from core.engine import Trainer
 from core.experiment import Experiment, preset
 from core.landscape import landscape, parameter_plane
-from core.models import ModelSpec
 from core.network import pack
 from core.phase import phase_diagram
 from core.trajectory import trajectory

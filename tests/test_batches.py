@@ -16,7 +16,6 @@ from core.batches import BatchOrder, batches
 from core.errors import ConfigError
 from core.experiment import Experiment
 from core.fields import FIELDS
-from core.models import ModelSpec
 from core.optim import Recipe
 
 

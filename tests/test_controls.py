@@ -8,6 +8,7 @@ written out by hand.
 from dataclasses import replace
 
 import pytest
+from conftest import type_in
 
 pytest.importorskip("pytestqt")
 
@@ -17,30 +18,12 @@ from PySide6.QtWidgets import QFormLayout  # noqa: E402
 
 from core.experiment import preset  # noqa: E402
 from core.fields import FIELDS  # noqa: E402
-from gui.controls import LINEAR_TIP, ControlPanel  # noqa: E402
+from gui.controls import LINEAR_TIP  # noqa: E402
 from gui.style import FIELD_ERROR_STYLE  # noqa: E402
 
 EX4 = preset("exercise4").validated()
 
 
-@pytest.fixture
-def panel(qtbot):
-    p = ControlPanel()
-    qtbot.addWidget(p)
-    p.set_experiment(EX4)
-    p.show()
-    qtbot.waitExposed(p)
-    p.proposed = []
-    p.experiment_edited.connect(p.proposed.append)
-    return p
-
-
-def type_in(widget, text, enter=True):
-    widget.setFocus()
-    widget.selectAll()
-    QTest.keyClicks(widget, text)
-    if enter:
-        QTest.keyClick(widget, Qt.Key_Return)
 
 
 # -- the table's words, tooltips, bounds and groups ---------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from core.curvature import forecast
-from core.experiment import Experiment, preset
+from core.experiment import preset
 from core.export_torch import torch_script
 from core.network import unpack
 from core.optim import Recipe

@@ -10,17 +10,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import type_in
 
 pytest.importorskip("pytestqt")
-
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
 
 from core.experiment import Experiment, preset  # noqa: E402
 from core.fields import OPTIMIZERS, RECIPE_FIELDS, SCHEDULES  # noqa: E402
 from core.optim import Recipe  # noqa: E402
 from core.schedules import Schedule  # noqa: E402
-from gui.controls import ControlPanel  # noqa: E402
 from gui.recipes import recipe_text  # noqa: E402
 from gui.style import FIELD_ERROR_STYLE  # noqa: E402
 
@@ -31,24 +28,6 @@ MIXED = replace(EX4, runs=(Recipe(0.01), Recipe(0.1, "momentum", momentum=0.5),
                                                          warmup_start_factor=0.1)))).validated()
 
 
-@pytest.fixture
-def panel(qtbot):
-    p = ControlPanel()
-    qtbot.addWidget(p)
-    p.set_experiment(EX4)
-    p.show()
-    qtbot.waitExposed(p)
-    p.proposed = []
-    p.experiment_edited.connect(p.proposed.append)
-    return p
-
-
-def type_in(widget, text, enter=True):
-    widget.setFocus()
-    widget.selectAll()
-    QTest.keyClicks(widget, text)
-    if enter:
-        QTest.keyClick(widget, Qt.Key_Return)
 
 
 def choose(combo, name):
