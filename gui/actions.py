@@ -31,6 +31,10 @@ ACTIONS = (
                "Open an experiment saved as JSON (the command line's --config format)."),
     ActionSpec("save", "Save experiment…", "files._on_save_action_triggered",
                "Save this experiment as JSON (the command line's --config format)."),
+    ActionSpec("torch", "Save as PyTorch script…", "files._on_torch_action_triggered",
+               "Save a standalone PyTorch script (torch and numpy only) that trains the same runs — data, "
+               "initial parameters, optimizers and schedules — and writes LR Lab's CSV "
+               "(`main.py export-torch`)."),
     ActionSpec("export_png", "Export loss curves figure…", "files._on_export_png_action_triggered",
                "Save the loss plot, legend included, as a PNG, SVG or PDF figure of the size you choose."),
     ActionSpec("export_csv", "Export loss curves CSV…", "files._on_export_csv_action_triggered",
@@ -56,12 +60,12 @@ ACTIONS = (
 )
 
 # The menus, by action name (None: a separator).
-MENUS = (("&File", ("open", "save", None, "export_png", "export_csv", "export_fit", None, "quit")),
+MENUS = (("&File", ("open", "save", "torch", None, "export_png", "export_csv", "export_fit", None, "quit")),
          ("&Run", ("start", "step", "reset")),
          ("&View", ("dark", None, "log_y", "log_x", None, "larger_text", "smaller_text", "normal_text", None)),
          ("&Help", ("shortcuts", "views")))
 TOOLBAR = ("start", "step", "reset")
-NEEDS_PLOTS = ("open", "save", "export_png", "export_csv", "export_fit", "dark", "log_y", "log_x")
+NEEDS_PLOTS = ("open", "save", "torch", "export_png", "export_csv", "export_fit", "dark", "log_y", "log_x")
 
 
 def build_actions(window) -> None:

@@ -100,6 +100,13 @@ class FileCommands(QObject):
         exp = self.window.controller.experiment
         return self._guard(path, write_atomic, path, lambda fh: fh.write(exp.file_text(path)), "Save experiment")
 
+    def save_torch_script(self, path) -> bool:
+        """The experiment as a standalone PyTorch script (core.export_torch: `main.py export-torch`)."""
+        from core.export_torch import torch_script
+        exp = self.window.controller.experiment
+        return self._guard(path, lambda: write_atomic(path, lambda fh: fh.write(torch_script(exp)),
+                                                      "Save as PyTorch script"))
+
     def open_experiment(self, path) -> bool:
         w = self.window
         try:
@@ -154,6 +161,12 @@ class FileCommands(QObject):
         path = self._save_path("Save experiment", "experiment.json", "LR Lab experiments (*.json)")
         if path:
             self.save_experiment(path)
+
+    @Slot()
+    def _on_torch_action_triggered(self) -> None:
+        path = self._save_path("Save as PyTorch script", "lrlab_experiment.py", "Python scripts (*.py)")
+        if path:
+            self.save_torch_script(path)
 
     @Slot()
     def _on_export_png_action_triggered(self) -> None:

@@ -543,6 +543,22 @@ def test_png_export_through_the_menu_asks_the_width(qtbot, window, tmp_path, mon
     assert QImage(str(path)).width() == 777 and QImage(str(path)).height() == 444
 
 
+def test_save_as_pytorch_script_through_the_menu_writes_the_experiments_script(qtbot, window, tmp_path, monkeypatch):
+    """File ▸ Save as PyTorch script writes what `main.py export-torch` writes for the same experiment."""
+    import ast
+    from PySide6.QtWidgets import QFileDialog
+    from core.export_torch import torch_script
+    window.controls.preset_buttons["momentum"].click()
+    path = tmp_path / "run.py"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.torch_action.trigger()
+    text = path.read_text()
+    assert text == torch_script(preset("momentum"))
+    ast.parse(text)                                                     # a Python script
+    assert "torch.optim.SGD" in text and "momentum" in text
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] and not visible_errors(window)
+
+
 def test_figure_export_through_the_menu_takes_the_format_of_the_filter(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
     from gui.files import FigureSizeDialog
