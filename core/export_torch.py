@@ -199,9 +199,9 @@ def order_checksum(perms):
 
 
 def batch_indices():
-    """The sample indices of batch t, t = 0 … STEPS (update t + 1 descends batch t), drawn as LR Lab
-    draws them: one permutation(N) an epoch of the seed's third stream, cut into batches of
-    BATCH_SIZE (the last one smaller when it does not divide N).  None at full batch."""
+    """batch(t): the sample indices of batch t, t = 0 … STEPS (update t + 1 descends batch t), drawn
+    as LR Lab draws them: one permutation(N) an epoch of the seed's third stream, cut into batches
+    of BATCH_SIZE (the last one smaller when it does not divide N).  None at full batch."""
     if BATCH_SIZE is None:
         return None
     n = len(X)
@@ -211,12 +211,17 @@ def batch_indices():
     if perms[0].tolist() != FIRST_ORDER or order_checksum(perms) != ORDER_CHECKSUM:
         sys.exit(f"numpy {{np.__version__}} draws another batch order than the LR Lab that wrote this "
                  "script: its losses would not be LR Lab's")
-    return [torch.from_numpy(p[i:i + BATCH_SIZE].copy()) for p in perms for i in range(0, n, BATCH_SIZE)][:STEPS + 1]
+    orders = np.stack(perms)                       # (epochs, N)
+
+    def batch(t):
+        epoch, j = divmod(t, per_epoch)
+        return torch.from_numpy(orders[epoch, j * BATCH_SIZE:(j + 1) * BATCH_SIZE].copy())
+    return batch
 
 
 def train(run, x, y, bound, batches):
     """The loss on the whole data set after 0 … STEPS updates (NaN after the run passed the bound).
-    ``batches``: the indices of batch t, which update t + 1 descends (None: full batch)."""
+    ``batches(t)``: the indices of batch t, which update t + 1 descends (None: full batch)."""
     model = Model()
     optimizer = make_optimizer(model.parameters(), run)
     scheduler = make_scheduler(optimizer, run)
@@ -225,7 +230,7 @@ def train(run, x, y, bound, batches):
     def batch_loss(t):                             # the loss update t + 1 descends, at the parameters now
         if batches is None:
             return torch.mean((model(x) - y) ** 2)
-        i = batches[t]
+        i = batches(t)
         return torch.mean((model(x[i]) - y[i]) ** 2)
 
     def whole_loss():
