@@ -124,3 +124,13 @@ def test_the_scripts_csv_equals_train_csv(tmp_path, name, exp):
     ok = ~np.isnan(lab)
     diff = np.abs(torch_ - lab)
     assert np.all(diff[ok] <= np.maximum(1e-9 * np.abs(lab), np.broadcast_to(floor, lab.shape))[ok])
+
+
+def test_export_torch_batch_size_flag_writes_the_batches_into_the_script(tmp_path):
+    script = tmp_path / "e.py"
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "export-torch", "--preset", "exercise3",
+                        "--batch-size", "7", "--steps", "20", "--out", str(script)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lit = literals(script.read_text())
+    exp = replace(preset("exercise3"), batch_size=7, steps=20).validated()
+    assert lit["BATCH_SIZE"] == 7 and lit["FIRST_ORDER"] == exp.rngs()[2].permutation(50).tolist()
