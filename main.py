@@ -214,6 +214,7 @@ def cmd_train(args) -> int:
     if args.json:
         summary = summary_dict(exp, runs, trainer.t, recipes=exp.recipes(), labels=labels)
         if every:
+            summary["sharpness_of"] = SHARPNESS_OF
             for k, (run, lam) in enumerate(zip(summary["runs"], trainer.sharpness)):
                 run["sharpness_steps"] = list(trainer.sharpness_steps)
                 run["sharpness"] = [None if not np.isfinite(v) else float(v) for v in lam]
@@ -236,6 +237,10 @@ def cmd_train(args) -> int:
         save["--plot"] = save_plot
     _write_outputs(outputs, save)
     return 0
+
+
+# What train --sharpness-every measures, also under mini-batches (the JSON says it beside the values).
+SHARPNESS_OF = "the Hessian of the loss on the whole data set (every sample), also under --batch-size"
 
 
 def _plot_size(args):

@@ -1,9 +1,15 @@
 """Run-steps per second of each optimizer against gradient descent, side by side in one run.
 
 N = 100, H = 16, sigmoid, 16 runs, full batch.  Goals (issue 12): momentum and Nesterov
->= 0.85x gradient descent, RMSprop and Adam >= 0.6x.  Under a Python with torch (e.g.
-/work/torchvenv/bin/python) it adds PyTorch eager running the 16 recipes one after another
-(one thread, the gradient from autograd) for reference.
+>= 0.85x gradient descent, RMSprop and Adam >= 0.6x.  Under a Python with torch and numpy (e.g.
+/work/torchvenv/bin/python; the repository is put on sys.path here) it adds two PyTorch rows,
+one thread, float64, the gradient from autograd:
+
+* torch eager: the 16 recipes one after another with torch.optim (goal: LR Lab >= 15x);
+* torch vectorized: the 16 runs as one batch of parameters with a leading run axis (K, H),
+  one forward and one backward for all of them, and the optimizer's update written out with
+  in-place torch ops over that axis, each run at its own rate (the formulas of core.optim, as
+  torch.optim computes them) (goal: LR Lab >= 1.3x).
 
     python benchmarks/bench_optim.py [steps]
 """
@@ -65,6 +71,65 @@ def torch_eager(optimizer, steps):
     return K * steps / (time.perf_counter() - t0)
 
 
+def torch_vectorized(optimizer, steps, beta=0.9, alpha=0.99, betas=(0.9, 0.999), eps=1e-8, params=False):
+    """Run-steps per second of the K runs as one vectorized PyTorch computation (see the docstring);
+    with ``params``, the (K, P) parameters after ``steps`` updates instead (to check it is the same update)."""
+    import torch
+    torch.set_num_threads(1)
+    e = exp(optimizer, steps)
+    data = e.make_data()
+    x = torch.tensor(data.x, dtype=torch.float64)[None, :, None]          # (1, N, 1)
+    y = torch.tensor(data.y, dtype=torch.float64)[None, :]                # (1, N)
+    th = torch.tensor(e.initial_params(), dtype=torch.float64)
+    ps = [th[:H].repeat(K, 1), th[H:2 * H].repeat(K, 1), th[2 * H:3 * H].repeat(K, 1), th[3 * H:].repeat(K, 1)]
+    for p in ps:
+        p.requires_grad_(True)
+    lr = torch.tensor(LRS, dtype=torch.float64)[:, None]                 # (K, 1): each run's rate
+    state = [[torch.zeros_like(p) for p in ps] for _ in range(2)]
+    b1, b2 = betas
+    t0 = time.perf_counter()
+    for t in range(1, steps + 1):
+        w1, c1, w2, c2 = ps
+        a1 = torch.sigmoid(x * w1[:, None, :] + c1[:, None, :])           # (K, N, H)
+        y_pred = (a1 @ w2[:, :, None])[..., 0] + c2                       # (K, N)
+        loss = ((y_pred - y) ** 2).mean(dim=1).sum()                      # runs are independent
+        for p in ps:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p, m, v in zip(ps, *state):
+                g = p.grad
+                if optimizer == "gd":
+                    p.sub_(lr * g)
+                elif optimizer == "momentum":
+                    m.mul_(beta).add_(g)
+                    p.sub_(lr * m)
+                elif optimizer == "nesterov":
+                    m.mul_(beta).add_(g)
+                    p.sub_(lr * (g + beta * m))
+                elif optimizer == "rmsprop":
+                    m.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+                    p.sub_(lr * g / (m.sqrt() + eps))
+                else:                                                     # adam
+                    m.mul_(b1).add_(g, alpha=1 - b1)
+                    v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                    denom = (v / (1 - b2 ** t)).sqrt_().add_(eps)
+                    p.sub_((lr / (1 - b1 ** t)) * m / denom)
+    if params:
+        return torch.cat([p.detach().reshape(K, -1) for p in ps], dim=1).numpy()
+    return K * steps / (time.perf_counter() - t0)
+
+
+def same_update(optimizer, steps=10):
+    """max |Δθ| / max |θ| after ``steps`` updates, torch vectorized vs LR Lab (the two sum the
+    gradient in another order; the fastest momentum runs amplify that rounding over more updates)."""
+    e = exp(optimizer, steps)
+    tr = e.trainer()
+    tr.step(steps)
+    theta = torch_vectorized(optimizer, steps, params=True)
+    return float(np.max(np.abs(theta - tr.theta)) / np.max(np.abs(tr.theta)))
+
+
 if __name__ == "__main__":
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     try:
@@ -74,10 +139,15 @@ if __name__ == "__main__":
         have_torch = False
     base = rate("gd", steps)
     print(f"N = {N}, H = {H}, sigmoid, {K} runs, {steps} updates; run-steps/s (best of 3)")
+    if have_torch:
+        print("  torch vectorized does LR Lab's update: max |Δθ|/max |θ| after 10 updates "
+              + ", ".join(f"{name} {same_update(name):.1e}" for name in ("gd", "momentum", "nesterov", "rmsprop", "adam")))
     for name, goal in (("gd", 1.0), ("momentum", 0.85), ("nesterov", 0.85), ("rmsprop", 0.6), ("adam", 0.6)):
         r = base if name == "gd" else rate(name, steps)
-        line = f"  {name:<9} {r:12,.0f}   {r / base:5.2f}x gd (goal >= {goal})"
+        line = f"  {name:<9} {r:12,.0f}   {r / base:5.2f}x gd (goal >= {goal}: {'PASS' if r / base >= goal else 'FAIL'})"
         if have_torch:
             tr = torch_eager(name, max(200, steps // 10))
-            line += f"   torch eager {tr:10,.0f}  ({r / tr:5.1f}x)"
+            tv = max(torch_vectorized(name, steps) for _ in range(3))
+            line += (f"   torch eager {tr:9,.0f} ({r / tr:5.1f}x, goal >= 15: {'PASS' if r / tr >= 15 else 'FAIL'})"
+                     f"   torch vectorized {tv:9,.0f} ({r / tv:4.2f}x, goal >= 1.3: {'PASS' if r / tv >= 1.3 else 'FAIL'})")
         print(line)

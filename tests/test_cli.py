@@ -500,3 +500,60 @@ def test_export_torch_prints_or_writes_the_script(tmp_path):
     assert r.returncode == 0 and (tmp_path / "t.py").read_text().startswith("#!/usr/bin/env python3")
     r = lrlab("export-torch", "--preset", "tutorial", "--out", tmp_path / "none" / "t.py", cwd=tmp_path)
     assert r.returncode == 2 and "--out" in r.stderr and "does not exist" in r.stderr
+
+
+def test_train_sharpness_every_under_mini_batches_is_the_whole_data_hessians(tmp_path):
+    """The model without a hidden layer has one Hessian, 2/N·[[Σx², Σx], [Σx, N]] on the whole data
+    (any batch's differs): every measured λ_max is its top eigenvalue, and so is the Adam run's
+    preconditioned sharpness at step 0 (P = 1 before the first update)."""
+    out = tmp_path / "s.json"
+    r = lrlab("train", "--preset", "momentum", "--batch-size", "10", "--steps", "100", "--lr", "0.3",
+              "--run", "lr=0.01,optimizer=adam", "--sharpness-every", "25", "--json", out)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    assert "whole data set" in d["sharpness_of"] and d["experiment"]["batch_size"] == 10
+    x = np.linspace(0.0, 1.0, 100)
+    whole = np.linalg.eigvalsh(2 / 100 * np.array([[np.sum(x * x), np.sum(x)], [np.sum(x), 100]]))[-1]
+    xb = x[:10]
+    assert abs(np.linalg.eigvalsh(2 / 10 * np.array([[np.sum(xb * xb), np.sum(xb)], [np.sum(xb), 10]]))[-1]
+               - whole) > 0.1                       # a batch's λ_max would be told apart
+    for run in d["runs"]:
+        assert run["sharpness_steps"] == [0, 25, 50, 75, 100]
+        assert run["sharpness"] == pytest.approx([whole] * 5, rel=1e-12)
+    adam = d["runs"][1]
+    assert adam["preconditioned_sharpness"][0] == pytest.approx(whole, rel=1e-12)
+
+
+def test_train_with_recipes_and_a_batch_size_on_the_command_line_and_in_a_file(tmp_path):
+    """--lr runs first, then --run; the CSV's columns and the JSON's runs in that order; the same
+    experiment from a version-2 file with batch_size and runs gives the same CSV."""
+    csv_path, js = tmp_path / "x.csv", tmp_path / "y.json"
+    r = lrlab("train", "--preset", "exercise3", "--batch-size", "10", "--run", "lr=0.1,optimizer=adam",
+              "--lr", "0.05", "--steps", "200", "--csv", csv_path, "--json", js)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(js.read_text())
+    assert d["experiment"]["batch_size"] == 10 and d["experiment"]["version"] == 2
+    assert [run["recipe"]["optimizer"] for run in d["runs"]] == ["gd", "adam"]
+    assert [run["recipe"]["lr"] for run in d["runs"]] == [0.05, 0.1]
+    assert csv_path.read_text().splitlines()[0] == "step," + ",".join(run["column"] for run in d["runs"])
+    config, again = tmp_path / "c.json", tmp_path / "again.csv"
+    config.write_text(json.dumps(d["experiment"]))
+    r = lrlab("train", "--config", config, "--csv", again)
+    assert r.returncode == 0, r.stderr
+    assert again.read_text() == csv_path.read_text()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["analyze", "--batch-size", "7", "--optimizer", "nesterov", "--momentum", "0"], ["momentum", "0"]),
+    (["lr-find", "--preset", "exercise3", "--batch-size", "51", "--optimizer", "momentum"], ["batch size", "51"]),
+    (["export-torch", "--preset", "exercise3", "--batch-size", "0", "--run", "lr=0.1,optimizer=adam"],
+     ["batch size", "0"]),
+    (["train", "--preset", "one-sample", "--run", "lr=0.1,batch_size=5"], ["batch_size"]),
+    (["export-torch", "--preset", "batch-phase", "--batch-size", "1", "--steps", "3", "--warmup", "3",
+      "--schedule", "cosine"], ["warmup", "3"]),
+])
+def test_bad_recipes_and_batch_sizes_together_exit_2_in_one_line(args, words):
+    r = lrlab(*args)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert all(w in r.stderr for w in words), r.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.batches import batches
 from core.curvature import forecast
 from core.experiment import preset
 from core.export_torch import torch_script
@@ -31,6 +32,7 @@ MIXED = replace(preset("exercise3"), steps=300, runs=(
     Recipe(0.3, schedule=Schedule("exponential", gamma=0.995)),
     Recipe(0.2, schedule=Schedule("constant", warmup_steps=50, warmup_start_factor=0.01)),
     Recipe(40.0)))                                        # blows up: stops as LR Lab stops it
+MIXED_BATCHES = replace(MIXED, batch_size=7)              # 50 points: 8 batches an epoch, the last of 1
 
 
 def literals(script: str) -> dict:
@@ -44,7 +46,8 @@ def literals(script: str) -> dict:
     return out
 
 
-@pytest.mark.parametrize("exp", [MIXED, preset("tutorial"), replace(preset("exercise4"), model="linear")])
+@pytest.mark.parametrize("exp", [MIXED, preset("tutorial"), replace(preset("exercise4"), model="linear"),
+                                 MIXED_BATCHES, preset("one-sample")])
 def test_the_script_holds_the_experiment_to_the_bit_and_imports_nothing_of_lr_lab(exp):
     exp = exp.validated()
     text = torch_script(exp)
@@ -67,6 +70,17 @@ def test_the_script_holds_the_experiment_to_the_bit_and_imports_nothing_of_lr_la
     assert [r["column"] for r in lit["RUNS"]] == column_labels(exp.recipes())
     assert [{k: v for k, v in r.items() if k != "column"} for r in lit["RUNS"]] == \
         [r.to_dict() for r in exp.recipes()]
+    if exp.batch_size is None:
+        assert lit["BATCH_SIZE"] is None
+        return
+    # the order the script checks its numpy against is core.batches' (the batches of updates 1 … steps + 1)
+    assert lit["BATCH_SIZE"] == exp.batch_size and lit["SEED"] == exp.seed
+    N = len(data)
+    per_epoch = -(-N // exp.batch_size)
+    epochs = exp.steps // per_epoch + 1
+    flat = np.concatenate(batches(N, exp.batch_size, exp.rngs()[2], epochs)).reshape(epochs, N)
+    assert lit["FIRST_ORDER"] == flat[0].tolist()
+    assert lit["ORDER_CHECKSUM"] == sum((e + 1) * sum(i * int(v) for i, v in enumerate(row)) for e, row in enumerate(flat))
 
 
 def torch_python():
@@ -88,7 +102,9 @@ def read_csv(path):
 
 @pytest.mark.parametrize("name, exp", [("mixed", MIXED), ("tutorial", preset("tutorial")),
                                        ("exercise3", preset("exercise3")), ("momentum", preset("momentum")),
-                                       ("warmup", preset("warmup"))])
+                                       ("warmup", preset("warmup")), ("mixed-batches", MIXED_BATCHES),
+                                       ("one-sample", preset("one-sample")),
+                                       ("batch-phase", preset("batch-phase"))])
 def test_the_scripts_csv_equals_train_csv(tmp_path, name, exp):
     py = torch_python()
     config, script = tmp_path / "e.json", tmp_path / "e.py"
@@ -118,3 +134,13 @@ def test_the_scripts_csv_equals_train_csv(tmp_path, name, exp):
         ok[int(np.argmax(rates > crit)) + 1:] = False
     diff = np.abs(torch_ - lab)
     assert np.all(diff[ok] <= np.maximum(1e-9 * np.abs(lab), np.broadcast_to(floor, lab.shape))[ok])
+
+
+def test_export_torch_batch_size_flag_writes_the_batches_into_the_script(tmp_path):
+    script = tmp_path / "e.py"
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "export-torch", "--preset", "exercise3",
+                        "--batch-size", "7", "--steps", "20", "--out", str(script)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lit = literals(script.read_text())
+    exp = replace(preset("exercise3"), batch_size=7, steps=20).validated()
+    assert lit["BATCH_SIZE"] == 7 and lit["FIRST_ORDER"] == exp.rngs()[2].permutation(50).tolist()
