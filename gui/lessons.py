@@ -459,6 +459,14 @@ class LessonCommands(QObject):
         w.statusBar().showMessage(f"Lesson: {lesson.title}", 8000)
         return True
 
+    def open_when_ready(self, lesson) -> None:
+        """Open ``lesson`` once the plots are built (``python main.py --lesson``: see defer_plots)."""
+        if self.window.plots_built:
+            self.open(lesson)
+            return
+        self._wanted = lesson
+        self.window.plots_ready.connect(self._on_window_plots_ready)
+
     def open_file(self, path) -> bool:
         try:
             lesson = core_lessons.load(path)
@@ -657,6 +665,11 @@ class LessonCommands(QObject):
         rates = w.controls.runs.rates()
         if rates:
             self.panel.answer.set_text(exact(float(rates[w.controls.runs.selected()])))
+
+    @Slot()
+    def _on_window_plots_ready(self) -> None:
+        self.window.plots_ready.disconnect(self._on_window_plots_ready)
+        self.open(self._wanted)
 
     @Slot()
     def _on_lessons_action_triggered(self) -> None:
