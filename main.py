@@ -538,6 +538,12 @@ def cmd_export_torch(args) -> int:
 
 
 def cmd_window(args) -> int:
+    lesson = args.open_lesson
+    if lesson is not None and (args.preset or args.config):
+        raise ConfigError("--lesson opens the lesson's own experiment: leave out --preset and --config")
+    if lesson is not None and args.screenshot:          # no window to show a bad lesson in: say it here
+        from core.lessons import find
+        lesson = find(lesson)
     exp = experiment_from_args(args) if (args.preset or args.config) else None
     if args.screenshot:
         from core.report import check_writable
@@ -546,7 +552,7 @@ def cmd_window(args) -> int:
     if args.screenshot_size and not args.screenshot:
         raise ConfigError("--screenshot-size needs --screenshot FILE.png")
     size = screenshot_size(args.screenshot_size) if args.screenshot_size else SCREENSHOT_SIZE
-    return run(experiment=exp, screenshot=args.screenshot, tab=args.tab, size=size)
+    return run(experiment=exp, screenshot=args.screenshot, tab=args.tab, size=size, lesson=lesson)
 
 
 # -- lesson: the course in the terminal (core.lessons) ------------------------------------------
@@ -623,6 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --screenshot: the tab to show (overlay, side by side, why it diverges)")
     p.add_argument("--preset", metavar="NAME", help="open the window on this preset")
     p.add_argument("--config", metavar="FILE.json", help="open the window on this experiment")
+    p.add_argument("--lesson", dest="open_lesson", metavar="NAME|FILE",
+                   help="open the window on a lesson of the course (see `lesson list`) or a lesson file; "
+                        "with --screenshot, the lesson's panel after the run")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     e = sub.add_parser("explain", help="the tutorial's worked example, step by step")
@@ -688,6 +697,11 @@ def _refuse_empty(args) -> None:
     for name in ("preset", "config", "data", "csv", "json", "png", "plot", "screenshot", "out"):
         if getattr(args, name, None) == "":
             raise ConfigError(f"--{name} is empty: give a {'name' if name == 'preset' else 'file'}")
+    if getattr(args, "open_lesson", None) == "":
+        raise ConfigError("--lesson is empty: give a lesson name or a lesson file")
+    if getattr(args, "open_lesson", None) is not None and args.command is not None:
+        raise ConfigError(f"--lesson opens the window: give it without the {args.command} command "
+                          "(in the terminal: `lesson show NAME`)")
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ from .help import shortcut
 class ActionSpec(NamedTuple):
     name: str                 # window.<name>_action; its key: SHORTCUTS[name], if listed
     text: str
-    handler: str              # a method of the window, or "<part>.<method>" of one of its parts (files, font_scale)
+    handler: str              # a method of the window, or "<part>.<method>" of one of its parts (files, font_scale, lessons)
     tip: str
     checkable: bool = False
     icon: object = None       # a QStyle standard pixmap
@@ -29,6 +29,8 @@ ACTIONS = (
                icon=QStyle.SP_BrowserReload),
     ActionSpec("open", "Open experiment…", "files._on_open_action_triggered",
                "Open an experiment saved as JSON (the command line's --config format)."),
+    ActionSpec("open_lesson", "Open lesson…", "lessons._on_open_lesson_action_triggered",
+               "Open a lesson file (Markdown, the lrlab-lesson format): predict, run, explain."),
     ActionSpec("save", "Save experiment…", "files._on_save_action_triggered",
                "Save this experiment as JSON (the command line's --config format)."),
     ActionSpec("torch", "Save as PyTorch script…", "files._on_torch_action_triggered",
@@ -54,18 +56,22 @@ ACTIONS = (
                "Scale every font of the window down."),
     ActionSpec("normal_text", "Normal text size", "font_scale._on_normal_text_action_triggered",
                "Every font at its normal size."),
+    ActionSpec("lessons", "Lessons", "lessons._on_lessons_action_triggered",
+               "The course: predict what a run will do, lock your answer, run it, and see why."),
     ActionSpec("shortcuts", "Keyboard shortcuts", "_on_shortcuts_action_triggered", "List the keyboard shortcuts."),
     ActionSpec("views", "How to read the views", "_on_views_action_triggered",
                "What each view shows, and what slow, oscillating and diverging runs look like."),
 )
 
 # The menus, by action name (None: a separator).
-MENUS = (("&File", ("open", "save", "torch", None, "export_png", "export_csv", "export_fit", None, "quit")),
+MENUS = (("&File", ("open", "open_lesson", "save", "torch", None, "export_png", "export_csv", "export_fit", None,
+                    "quit")),
          ("&Run", ("start", "step", "reset")),
          ("&View", ("dark", None, "log_y", "log_x", None, "larger_text", "smaller_text", "normal_text", None)),
-         ("&Help", ("shortcuts", "views")))
+         ("&Help", ("lessons", None, "shortcuts", "views")))
 TOOLBAR = ("start", "step", "reset")
-NEEDS_PLOTS = ("open", "save", "torch", "export_png", "export_csv", "export_fit", "dark", "log_y", "log_x")
+NEEDS_PLOTS = ("open", "open_lesson", "lessons", "save", "torch", "export_png", "export_csv", "export_fit", "dark",
+               "log_y", "log_x")
 
 
 def build_actions(window) -> None:

@@ -82,8 +82,10 @@ def screenshot_size(values) -> tuple[int, int]:
             check_integer("--screenshot-size height", h, SCREENSHOT_MIN[1], SCREENSHOT_MAX[1]))
 
 
-def run(experiment=None, screenshot=None, tab: str | None = None, size=SCREENSHOT_SIZE) -> int:
-    """``size``: the screenshot's (width, height) in pixels."""
+def run(experiment=None, screenshot=None, tab: str | None = None, size=SCREENSHOT_SIZE, lesson=None) -> int:
+    """``size``: the screenshot's (width, height) in pixels.  ``lesson`` (a course name, a lesson
+    file or a core.lessons.Lesson): open the window on it (a malformed one: the window says why
+    and keeps its experiment); with ``screenshot``, the panel shows the lab's answer after the run."""
     if not has_display():
         if screenshot is None:
             print("lrlab: error: no display (DISPLAY is not set); use --screenshot FILE.png "
@@ -101,11 +103,19 @@ def run(experiment=None, screenshot=None, tab: str | None = None, size=SCREENSHO
         record = os.environ.get(FIRST_PAINT_ENV)
         if record:
             FirstPaint(window, record, marks)
+        if lesson is not None:
+            window.lessons.open_when_ready(lesson)
         window.show()
         return app.exec()
 
     window = MainWindow(experiment=experiment, remember=False)
     window.resize(*size)
+    if lesson is not None:
+        if not window.lessons.open(lesson):
+            print(f"lrlab: error: {window.last_error}", file=sys.stderr)
+            window.close()
+            return 2
+        window.lessons.lock_without_prediction()
     if tab is not None:
         window.tabs.setCurrentIndex(TABS.index(tab))
     shooter = Screenshot(window, screenshot)
@@ -192,7 +202,14 @@ class Screenshot(QObject):
     def _on_controller_state_changed(self, state: str) -> None:
         from .worker import FINISHED
         if state == FINISHED:
-            QTimer.singleShot(0, self._on_timer_grab)
+            if self.window.lessons.pending:          # a lesson's verdict is being worked out: grab it too
+                self.window.lessons.judged.connect(self._on_lessons_judged)
+            else:
+                QTimer.singleShot(0, self._on_timer_grab)
+
+    @Slot()
+    def _on_lessons_judged(self) -> None:
+        QTimer.singleShot(0, self._on_timer_grab)
 
     @Slot()
     def _on_timer_grab(self) -> None:

@@ -27,6 +27,7 @@ from .controls import DEFAULT_SPEED, SPEEDS, ControlPanel
 from .files import FileCommands
 from .frames import FrameScheduler
 from .help import HelpDialog, shortcuts_html, views_html
+from .lessons import LessonCommands
 from .icon import icon
 from .projector import FontScale
 from .runs import MAX_RUNS
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.files = FileCommands(self)
+        self.lessons = LessonCommands(self)        # the lesson panel (gui.lessons), built when first opened
         build_actions(self)
         bar = QToolBar("Run")
         bar.setObjectName("run")
@@ -460,6 +462,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if self.plots_built:
             self.analysis.shutdown()
+        self.lessons.shutdown()
         self.controller.shutdown()
         if self.remember:
             self.settings.setValue("geometry", self.saveGeometry())
