@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, Q
                                QTabWidget, QToolBar)
 
 from core.errors import ConfigError
-from core.experiment import PRESETS, Experiment, preset
+from core.experiment import ALL_PRESETS, Experiment, preset
 
 from . import style
 from .actions import MENUS, NEEDS_PLOTS, TOOLBAR, action, build_actions
@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         self.status = StatusView(self.statusBar())
         self.step_label, self.rate_label, self.state_label = (self.status.step_label, self.status.rate_label,
                                                               self.status.state_label)
+        self.epoch_label = self.status.epoch_label
         self.run_columns = RunColumns(self.controls.runs)
 
     def _connect(self) -> None:
@@ -350,7 +351,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_controls_preset_chosen(self, name: str) -> None:
         if self.load_experiment(preset(name)):
-            p = PRESETS[name]
+            p = ALL_PRESETS[name]
             self.statusBar().showMessage(f"{p.title}: {p.description}", 10000)
 
     @Slot(object)

@@ -210,25 +210,36 @@ class RunColumns:
             self.runs.set_dead_units(dead, snap.experiment.hidden if dead is not None else None)
 
 
+def epoch_text(t: int, steps: int, per_epoch: int) -> str:
+    """Epochs done after ``t`` of ``steps`` updates at ``per_epoch`` = ceil(N/B) updates an epoch."""
+    return f"epoch {t / per_epoch:,.{2 if per_epoch > 10 else 1}f} / {steps / per_epoch:,.{2 if per_epoch > 10 else 1}f}"
+
+
 class StatusView:
-    """The status bar's step counter, training rate and state."""
+    """The status bar's step counter, epoch counter (mini-batches only: at full batch an
+    update is an epoch), training rate and state."""
 
     def __init__(self, status_bar):
         self.step_label = QLabel()
+        self.epoch_label = QLabel()
         self.rate_label = QLabel()
         self.state_label = QLabel()
-        for w in (self.step_label, self.rate_label, self.state_label):
+        self.epoch_label.hide()
+        for w in (self.step_label, self.epoch_label, self.rate_label, self.state_label):
             w.setContentsMargins(8, 0, 8, 0)
             status_bar.addPermanentWidget(w)
         self.step_label.setToolTip("Updates done so far, out of the step budget.")
+        self.epoch_label.setToolTip("Passes over the data so far: updates ÷ updates per epoch (ceil(N / B)).")
         self.rate_label.setToolTip("Training speed over the last second, in steps per second (each step "
                                    "updates every run).")
 
     def set_experiment(self, snap: Snapshot, visible: bool = True) -> None:
         """Labels as wide as their widest text: a text that changes every frame must not make the
         main window lay itself out again (~10 ms, and a repaint of every widget)."""
-        steps = snap.steps
+        steps, per_epoch = snap.steps, snap.progress.updates_per_epoch
+        self.epoch_label.setVisible(per_epoch > 1)
         widest = {self.step_label: [f"step {steps:,} / {steps:,}"],
+                  self.epoch_label: [epoch_text(steps, steps, per_epoch)],
                   self.rate_label: ["99,999,999 steps/s"],
                   self.state_label: [f"{state}  ·  speed: {speed_text(v)}" for state in ("training", "finished")
                                      for v in SPEEDS]}
@@ -244,6 +255,7 @@ class StatusView:
 
     def show(self, snap: Snapshot) -> None:
         for label, text in ((self.step_label, f"step {snap.t:,} / {snap.steps:,}"),
+                            (self.epoch_label, epoch_text(snap.t, snap.steps, snap.progress.updates_per_epoch)),
                             (self.rate_label, f"{snap.steps_per_second:,.0f} steps/s" if snap.running
                              else "—  steps/s"),
                             (self.state_label, {RUNNING: "training", FINISHED: "finished"}.get(snap.state, "paused")

@@ -1,0 +1,120 @@
+"""Mini-batches in the window, offscreen: the batch-size control (UI -> model, model -> UI,
+refused sizes), the epoch counter, the mini-batch loss and the epochs axis of the loss plot,
+the live gradient noise scale, the phase diagram over batch sizes.
+
+Oracles: core run headless in the test (Trainer, core.noise.noise_scale, core.phase), and
+counts by hand (ceil(N/B) updates an epoch)."""
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from core.experiment import ALL_PRESETS, BATCH_PRESETS, preset  # noqa: E402
+from core.fields import FULL_BATCH  # noqa: E402
+from gui.controls import batch_notches  # noqa: E402
+from gui.main_window import SETTINGS_ENV, MainWindow  # noqa: E402
+from gui.worker import FINISHED, FULL_SPEED  # noqa: E402
+
+TIMEOUT = 30_000
+SMALL = replace(preset("one-sample"), steps=120)          # 50 points, B = 1, η = 0.1 and 0.5
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    path = tmp_path / "settings.ini"
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    return path
+
+
+@pytest.fixture
+def window(qtbot, private_settings):
+    w = MainWindow(experiment=SMALL, settings=QSettings(str(private_settings), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def train_to_end(qtbot, w):
+    w.set_speed(FULL_SPEED)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.controller.state == FINISHED and w.controller.idle, timeout=TIMEOUT)
+    w.draw()
+
+
+def commit(field, text):
+    field.setText(text)
+    field.editingFinished.emit()
+
+
+# -- the control --------------------------------------------------------------------------------
+def test_batch_notches_run_from_one_to_full_batch_on_a_log_scale():
+    assert batch_notches(5) == (1, 2, 3, 4, None)
+    notches = batch_notches(1000)
+    sizes = np.array(notches[:-1], dtype=float)
+    assert notches[0] == 1 and notches[-1] is None and sizes[-1] == 999
+    assert np.all(np.diff(sizes) > 0)
+    ratios = sizes[1:] / sizes[:-1]
+    assert ratios[3:].max() < 1.5 and ratios[-5:].min() > 1.3      # about evenly spaced on a log axis (whole sizes first)
+    assert batch_notches(1) == (None,)
+
+
+def test_typed_batch_size_reaches_the_experiment(window):
+    c = window.controls
+    commit(c.batch, "10")
+    assert window.experiment.batch_size == 10
+    assert c.batch_notches[c.batch_slider.value()] == 10
+    commit(c.batch, FULL_BATCH)
+    assert window.experiment.batch_size is None
+    assert c.batch_slider.value() == c.batch_slider.maximum()
+
+
+def test_slider_sets_the_batch_size(window):
+    c = window.controls
+    i = c.batch_notches.index(4)
+    c.batch_slider.setValue(i)
+    assert window.experiment.batch_size == 4 and c.batch.text() == "4"
+    c.batch_slider.setValue(c.batch_slider.maximum())
+    assert window.experiment.batch_size is None and c.batch.text() == FULL_BATCH
+
+
+def test_batch_size_above_n_is_refused_in_red_never_clamped(window):
+    c = window.controls
+    before = window.experiment
+    c.batch.setText("51")
+    c.batch.textEdited.emit("51")
+    c.batch.editingFinished.emit()
+    assert window.experiment == before                 # nothing changed
+    assert "51" in c.batch.toolTip() or "51" in c.training_group.error.text()
+    assert "50" in c.training_group.error.text() and "batch size" in c.training_group.error.text()
+    assert c.batch.styleSheet()                        # red
+
+
+def test_a_loaded_experiment_shows_its_batch_size(window):
+    window.load_experiment(replace(SMALL, batch_size=7))
+    c = window.controls
+    assert c.batch.text() == "7"
+    assert c.batch_notches[c.batch_slider.value()] <= 7                 # the notch at or below it
+    window.load_experiment(replace(SMALL, batch_size=None))
+    assert c.batch.text() == FULL_BATCH and c.batch_slider.value() == c.batch_slider.maximum()
+
+
+@pytest.mark.parametrize("name", list(BATCH_PRESETS))
+def test_batch_presets_have_buttons(window, name):
+    window.controls.preset_buttons[name].click()
+    assert window.experiment == ALL_PRESETS[name].experiment
+
+
+# -- the status bar -----------------------------------------------------------------------------
+def test_epoch_counter_counts_updates_per_epoch(qtbot, window):
+    window.load_experiment(replace(SMALL, batch_size=8, steps=30))       # ceil(50/8) = 7 updates an epoch
+    assert window.epoch_label.isVisibleTo(window)
+    train_to_end(qtbot, window)
+    assert window.epoch_label.text() == f"epoch {30 / 7:.1f} / {30 / 7:.1f}"
+    window.load_experiment(replace(SMALL, batch_size=None))
+    assert not window.epoch_label.isVisibleTo(window)
