@@ -440,9 +440,13 @@ class MainWindow(QMainWindow):
 
     @Slot(float, str, int)
     def _on_analysis_add_run(self, lr: float, row_name: str, value: int) -> None:
-        """A phase-diagram cell: its rate as a run, with its width or seed (seeded parameters, as there)."""
+        """A phase-diagram cell: its rate as a run, with its width or seed (seeded parameters, as there),
+        or its batch size (0: full batch; the parameters as they were, as there)."""
         exp = self.experiment
         rates = exp.learning_rates if lr in exp.learning_rates else exp.learning_rates + (lr,)
+        if row_name == "batch_size":
+            self._load_changed(exp, learning_rates=rates, batch_size=value or None)
+            return
         self._load_changed(exp, learning_rates=rates, init=None, **{row_name: value})
 
     def _load_changed(self, exp, **changes) -> None:

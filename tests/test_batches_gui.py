@@ -118,3 +118,64 @@ def test_epoch_counter_counts_updates_per_epoch(qtbot, window):
     assert window.epoch_label.text() == f"epoch {30 / 7:.1f} / {30 / 7:.1f}"
     window.load_experiment(replace(SMALL, batch_size=None))
     assert not window.epoch_label.isVisibleTo(window)
+
+
+# -- the phase diagram over batch sizes ------------------------------------------------------------
+def test_phase_diagram_rows_of_batch_sizes_mark_the_best_rate_and_draw_eps_opt(qtbot):
+    from core.phase import phase_diagram
+    from gui.analysis_views import PhaseDiagramView
+    from gui.plots import log10_positive
+    view = PhaseDiagramView()
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    exp = ALL_PRESETS["batch-phase"].experiment
+    view.set_experiment(exp, exp.make_data())
+    view.kind.setCurrentIndex(view.kind.findData("batch_size"))
+    view.kind.activated.emit(view.kind.currentIndex())
+    assert view.rows.text().split()[0] == "1" and view.rows.text().split()[-1] == FULL_BATCH
+    assert all(int(b) < 1000 for b in view.rows.text().split()[:-1])
+    view.rows.setText("1 16 full")
+    view.lr_min.setText("0.01")
+    view.lr_max.setText("0.5")
+    view.columns.setText("5")
+    with qtbot.waitSignal(view.computed, timeout=TIMEOUT):
+        assert view.compute()
+    pd = view.result
+    expected = phase_diagram(exp, pd.lrs, batch_sizes=[1, 16, None])
+    assert pd.rows == (1, 16, None)
+    np.testing.assert_allclose(pd.final, expected.final, rtol=1e-12)
+    np.testing.assert_allclose(pd.eps_opt, expected.eps_opt, rtol=1e-12)
+    # the ring of each row at its best rate, the dashed line through ε_opt(B), one point a row
+    x, y = view.plot.best_marks.getData()
+    np.testing.assert_allclose(x, log10_positive(expected.best_lr))
+    np.testing.assert_array_equal(y, [0, 1, 2])
+    x, y = view.plot.eps_curve.getData()
+    np.testing.assert_allclose(x, np.log10(expected.eps_opt))
+    assert view.plot.eps_curve.isVisible() and view.plot.row_axis.tickStrings([2.0], 1, 1) == [FULL_BATCH]
+    assert "ε_opt(B)" in view.cell_text(0, 0) and "batch size 1" in view.cell_text(0, 0)
+    with qtbot.waitSignal(view.add_run) as blocker:
+        view.click_cell(2, 0)
+    assert blocker.args == [float(pd.lrs[0]), "batch_size", 0]          # 0: full batch
+    # a batch size above N is refused, naming it
+    view.rows.setText("1 2000")
+    assert view.compute() is False and "2000" in view.error.text()
+    # rows of widths: no ring, no line
+    view.set_experiment(SMALL, SMALL.make_data())
+    view.kind.setCurrentIndex(view.kind.findData("hidden"))
+    view.rows.setText("1 2")
+    view.steps.setText("5")
+    view.columns.setText("2")
+    with qtbot.waitSignal(view.computed, timeout=TIMEOUT):
+        assert view.compute()
+    assert not view.plot.eps_curve.isVisible() and not view.plot.best_marks.isVisible()
+    view.shutdown()
+
+
+def test_a_batch_size_cell_adds_its_run_with_that_batch_size(window):
+    exp = window.experiment
+    window._on_analysis_add_run(0.25, "batch_size", 5)
+    assert window.experiment.batch_size == 5 and 0.25 in window.experiment.learning_rates
+    assert window.experiment.init == exp.init
+    window._on_analysis_add_run(0.25, "batch_size", 0)
+    assert window.experiment.batch_size is None
