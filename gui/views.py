@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from . import style
 from .controls import SPEEDS, speed_text
@@ -40,13 +40,15 @@ class Snapshot:
     state: str
     speed: int
     steps_per_second: float
+    batch_losses: np.ndarray | None = None      # (K, t + 1) the mini-batch loss of every update (None at full batch)
+    noise: tuple | None = None                  # the noise scale so far (gui.noise_track.NoiseTrack.report)
 
     @classmethod
     def of(cls, c) -> "Snapshot":
         """The training controller's (gui.worker.TrainingController) numbers now."""
         return cls(c.experiment, c.data, c.progress, c.losses(), c.t, c.steps, c.outcomes, c.diverged_steps,
                    c.fit_curves(), c.fit_trail(), c.running, c.running and c.speed == FULL_SPEED, c.state, c.speed,
-                   c.steps_per_second())
+                   c.steps_per_second(), c.batch_losses(), c.noise_scale())
 
     @property
     def learning_rates(self) -> tuple:
@@ -77,7 +79,7 @@ class OverlayView:
         self.side.setStretchFactor(0, 3)
         self.side.setStretchFactor(1, 2)
         self.widget = QSplitter(Qt.Horizontal)
-        self.widget.addWidget(self.loss_plot)
+        self.widget.addWidget(self._loss_with_toggles())
         self.widget.addWidget(self.side)
         self.widget.setStretchFactor(0, 5)
         self.widget.setStretchFactor(1, 4)
@@ -88,10 +90,45 @@ class OverlayView:
         self.selected = 0
         self._single_point = None
 
+    def _loss_with_toggles(self) -> QWidget:
+        """The loss plot under its mini-batch toggles: the batch losses, the epochs axis."""
+        self.batch_toggle = QCheckBox("mini-batch loss")
+        self.batch_toggle.setToolTip("Also draw, faint, the loss of the mini-batch each update descended (the "
+                                     "curves stay the loss on all the data). Mini-batch experiments only.")
+        self.epochs_toggle = QCheckBox("x axis in epochs")
+        self.epochs_toggle.setToolTip("Label the step axis in epochs (passes over the data: updates ÷ ceil(N / B)) "
+                                      "rather than updates. Mini-batch experiments only.")
+        self.batch_toggle.toggled.connect(self._on_batch_toggle_toggled)
+        self.epochs_toggle.toggled.connect(self._on_epochs_toggle_toggled)
+        row = QHBoxLayout()
+        row.setContentsMargins(6, 0, 6, 0)
+        row.addStretch(1)
+        row.addWidget(self.batch_toggle)
+        row.addWidget(self.epochs_toggle)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(row)
+        layout.addWidget(self.loss_plot, 1)
+        return box
+
+    def _on_batch_toggle_toggled(self, on: bool) -> None:
+        self.loss_plot.show_batch_losses(on)
+
+    def _on_epochs_toggle_toggled(self, on: bool) -> None:
+        self.loss_plot.show_epochs(on)
+
     def set_experiment(self, snap: Snapshot, visible: bool = True) -> None:
         colors = style.run_colors(len(snap.learning_rates))
         for view in (self.loss_plot, self.fit_plot):
             view.set_runs(snap.learning_rates, colors)
+        batches = snap.batch_losses is not None
+        self.loss_plot.set_batch_losses(snap.batch_losses, snap.progress.updates_per_epoch)
+        for toggle in (self.batch_toggle, self.epochs_toggle):
+            toggle.setEnabled(batches)
+        self.loss_plot.show_batch_losses(self.batch_toggle.isChecked())
+        self.loss_plot.show_epochs(self.epochs_toggle.isChecked())
         self.fit_plot.set_points(snap.data.x, snap.data.y)
         self.selected = min(self.selected, len(colors) - 1)
         single = len(snap.data) == 1                       # the chain rule needs room
@@ -111,7 +148,9 @@ class OverlayView:
             self.show_params(snap)
 
     def show_loss(self, snap: Snapshot) -> bool:
-        """The loss curves; True if the plot was redrawn from scratch."""
+        """The loss curves (and the mini-batch losses, faint, when shown); True if the plot was
+        redrawn from scratch."""
+        self.loss_plot.set_batch_losses(snap.batch_losses, snap.progress.updates_per_epoch)
         return self.loss_plot.update_data(snap.losses, snap.t, snap.outcomes, snap.diverged_steps, budget=snap.steps)
 
     def show_fits(self, snap: Snapshot) -> None:
@@ -120,6 +159,7 @@ class OverlayView:
 
     def show_params(self, snap: Snapshot) -> None:
         self.params.show_progress(snap.progress, self.selected, snap.experiment, snap.data)
+        self.params.show_noise(snap.noise, self.selected)
 
     def select(self, k: int, snap: Snapshot | None) -> None:
         """The run whose parameters are shown."""

@@ -179,3 +179,59 @@ def test_a_batch_size_cell_adds_its_run_with_that_batch_size(window):
     assert window.experiment.init == exp.init
     window._on_analysis_add_run(0.25, "batch_size", 0)
     assert window.experiment.batch_size is None
+
+
+# -- the live noise scale -----------------------------------------------------------------------
+def test_noise_scale_of_the_selected_run_is_core_s_at_its_parameters(qtbot, window):
+    from core.noise import noise_scale
+    c = window.controller
+    qtbot.waitUntil(lambda: c.noise_scale() is not None, timeout=TIMEOUT)     # step 0's, before any step
+    window.draw()
+    assert window.params.noise_plot.isVisibleTo(window) and "step 0" in window.params.noise_label.text()
+    train_to_end(qtbot, window)
+    noise = c.noise_scale()
+    assert noise[1][-1] == SMALL.steps                   # the last step is always measured
+    exp = window.experiment
+    ref = noise_scale(exp.model_spec(), c.progress.theta, c.data.x, c.data.y)
+    np.testing.assert_allclose(noise[2][-1], ref.simple, rtol=1e-12)
+    np.testing.assert_allclose(noise[3][-1], ref.noise, rtol=1e-12)
+    np.testing.assert_allclose(noise[4][-1], ref.eps_max, rtol=1e-12)
+    np.testing.assert_allclose(noise[5][-1], ref.eps_opt(1), rtol=1e-12)
+    window.controls.runs.select(1) if hasattr(window.controls.runs, "select") else None
+    window.overlay_view.select(1, None)
+    window.draw(everything=True)
+    from gui.plots import format_number
+    assert f"B_noise = {format_number(ref.noise[1])}" in window.params.noise_label.text()
+    assert f"ε_opt(B = 1) = {format_number(ref.eps_opt(1)[1])}" in window.params.noise_label.text()
+    x, y = window.params.noise_curves["noise"].getData()
+    assert x[-1] == SMALL.steps and y[-1] == pytest.approx(math.log10(ref.noise[1]), rel=1e-12)
+
+
+# -- the loss plot: mini-batch losses and epochs ------------------------------------------------------
+def test_mini_batch_losses_and_the_epochs_axis(qtbot, window):
+    exp = replace(SMALL, batch_size=8, steps=40)                        # 7 updates an epoch
+    window.load_experiment(exp)
+    o, plot = window.overlay_view, window.loss_plot
+    assert o.batch_toggle.isEnabled() and o.epochs_toggle.isEnabled()
+    train_to_end(qtbot, window)
+    ref = exp.trainer()
+    ref.step(exp.steps)
+    np.testing.assert_array_equal(window.controller.losses(), ref.loss_history())        # whole-data: the curves
+    np.testing.assert_array_equal(window.controller.batch_losses(), ref.batch_losses)    # what the faint layer gets
+    assert not plot.batch_layer.isVisible()
+    o.batch_toggle.setChecked(True)                                     # UI -> plot
+    assert plot.batch_layer.isVisible()
+    np.testing.assert_array_equal(plot.batch_layer._y, ref.batch_losses)
+    axis = plot.plotItem.getAxis("bottom")
+    assert axis.scale == 1.0 and "step" in axis.labelText
+    o.epochs_toggle.setChecked(True)
+    assert axis.scale == pytest.approx(1 / 7) and "epoch" in axis.labelText
+    values = [v for _, level in axis.tickValues(0, 40, 400) for v in level]
+    assert any(abs(v / 7 - 1) < 1e-9 for v in values)                    # a tick at step 7: epoch 1
+    window.log_x_action.setChecked(True)                                 # log steps: a tick per decade of epochs
+    ticks = dict(plot.epoch_ticks)
+    assert ticks[math.log10(7)] == "1" and ticks[1 + math.log10(7)] == "10"
+    window.log_x_action.setChecked(False)
+    window.load_experiment(replace(exp, batch_size=None))                 # model -> UI: full batch
+    assert not o.batch_toggle.isEnabled() and not plot.batch_layer.isVisible()
+    assert axis.scale == 1.0 and "step" in axis.labelText
