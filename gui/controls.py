@@ -57,8 +57,8 @@ LINEAR_TIP = ("The linear model has no hidden layer (ŷ = w·x + b): no activati
 # Short button texts of some presets (the others show their title); the buttons are PRESETS'.
 PRESET_SHORT = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
                 "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates", "momentum": "Momentum: same η",
-                "warmup": "Warmup: same η", "full-batch": "Full batch", "one-sample": "One sample (B = 1)",
-                "batch-phase": "Rate × batch size"}
+                "warmup": "Warmup: same η", "full-batch": "Full batch", "one-sample": "Batch of 1",
+                "batch-phase": "η × batch size"}
 BATCH_NOTCHES = 24             # at most this many notches on the batch-size slider (the last: full batch)
 
 

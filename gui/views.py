@@ -92,10 +92,10 @@ class OverlayView:
 
     def _loss_with_toggles(self) -> QWidget:
         """The loss plot under its mini-batch toggles: the batch losses, the epochs axis."""
-        self.batch_toggle = QCheckBox("mini-batch loss")
+        self.batch_toggle = QCheckBox("batch loss")
         self.batch_toggle.setToolTip("Also draw, faint, the loss of the mini-batch each update descended (the "
                                      "curves stay the loss on all the data). Mini-batch experiments only.")
-        self.epochs_toggle = QCheckBox("x axis in epochs")
+        self.epochs_toggle = QCheckBox("epochs")
         self.epochs_toggle.setToolTip("Label the step axis in epochs (passes over the data: updates ÷ ceil(N / B)) "
                                       "rather than updates. Mini-batch experiments only.")
         self.batch_toggle.toggled.connect(self._on_batch_toggle_toggled)
@@ -111,6 +111,8 @@ class OverlayView:
         layout.setSpacing(0)
         layout.addLayout(row)
         layout.addWidget(self.loss_plot, 1)
+        # the toggles must not widen the window's minimum (the plot's own decides; they are clipped below it)
+        box.setMinimumWidth(self.loss_plot.minimumSizeHint().width())
         return box
 
     def _on_batch_toggle_toggled(self, on: bool) -> None:
