@@ -1,9 +1,10 @@
 """The live gradient noise scale: core.noise.noise_scale of every run as training goes on,
 kept for the noise-scale plot (gui.plots.params).  Used by the training worker
-(gui.worker), in its thread, at most every NOISE_EVERY seconds of training (and at step 0
-and the last step): one call costs ~0.3 ms at N = 50, H = 2 and ~5 ms at N = 1,000, H = 16
-(16 runs cost about what one does: the per-sample gradients and Hessians are vectorized
-over the runs), so at most ~2 % of the training thread.  No Qt here."""
+(gui.worker), in its thread, at step 0, the last step, and in between at most every
+NOISE_EVERY seconds and at most NOISE_SHARE of the training thread's time: one call costs
+~0.3 ms at N = 50, H = 2 and ~5 ms at N = 1,000, H = 16 (benchmarked with 16 runs, which
+cost about what one does: the per-sample gradients and Hessians are vectorized over the
+runs), so ~20 points a second on small data and ~10 at N = 1,000, H = 16.  No Qt here."""
 from __future__ import annotations
 
 import time
@@ -12,7 +13,8 @@ import numpy as np
 
 from core.noise import noise_scale
 
-NOISE_EVERY = 0.25          # s of training between two measurements (at most)
+NOISE_EVERY = 0.05          # s of training between two measurements (at least)
+NOISE_SHARE = 0.05          # and at most this share of the training thread's time
 NOISE_POINTS = 4000         # kept at most (then every other one is dropped: the curve keeps its shape)
 
 
@@ -29,9 +31,10 @@ class NoiseTrack:
         self.every, self.clock = every, clock
         self.steps, self.rows = [], []
         self._at = -np.inf
+        self._cost = 0.0                # s the last measurement took
 
     def due(self, force: bool = False) -> bool:
-        return force or self.clock() - self._at >= self.every
+        return force or self.clock() - self._at >= max(self.every, self._cost / NOISE_SHARE)
 
     def add(self, t: int, theta: np.ndarray) -> tuple:
         """Measure at step ``t`` (parameters ``theta`` (K, P)); return the report."""
@@ -39,6 +42,7 @@ class NoiseTrack:
         if self.steps and self.steps[-1] == t:
             return self.report()
         n = noise_scale(self.spec, theta, self.data.x, self.data.y)
+        self._cost = self.clock() - self._at
         self.steps.append(int(t))
         self.rows.append(np.stack([n.simple, n.noise, n.eps_max, n.eps_opt(self.batch_size)]))
         if len(self.steps) > NOISE_POINTS:

@@ -200,9 +200,8 @@ def test_noise_scale_of_the_selected_run_is_core_s_at_its_parameters(qtbot, wind
     window.controls.runs.select(1) if hasattr(window.controls.runs, "select") else None
     window.overlay_view.select(1, None)
     window.draw(everything=True)
-    from gui.plots import format_number
-    assert f"B_noise = {format_number(ref.noise[1])}" in window.params.noise_label.text()
-    assert f"ε_opt(B = 1) = {format_number(ref.eps_opt(1)[1])}" in window.params.noise_label.text()
+    assert f"B_noise</b> = {ref.noise[1]:.3g}" in window.params.noise_label.text()
+    assert f"ε_opt(B = 1) = {ref.eps_opt(1)[1]:.3g}" in window.params.noise_label.text()
     x, y = window.params.noise_curves["noise"].getData()
     assert x[-1] == SMALL.steps and y[-1] == pytest.approx(math.log10(ref.noise[1]), rel=1e-12)
 

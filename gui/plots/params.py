@@ -11,7 +11,7 @@ from core.models import ModelSpec
 from core.network import unpack
 from core.report import lr_label
 from .. import style
-from ..format import number
+from ..format import number, short
 from .items import ThemedPlot
 from .ranges import format_number, log10_positive
 
@@ -27,10 +27,13 @@ CHAIN_RULE = (("z1", "z1 = w1·x + b1"), ("a1", "a1 = σ(z1)"), ("y_pred", "y_pr
 
 
 NOISE_TIP = ("The gradient noise scale of the chosen run (McCandlish et al. 2018), computed exactly from the "
-             "per-sample gradients gₙ and the Hessian H at its parameters, every quarter second of training: "
+             "per-sample gradients gₙ and the Hessian H at its parameters, up to 20 times a second of training: "
              "B_simple = tr(Σ)/|G|², B_noise = tr(HΣ)/(GᵀHG), ε_max = |G|²/(GᵀHG) the best step without noise, "
              "and ε_opt(B) = ε_max / (1 + B_noise·(N − B)/(B·(N − 1))) the best step at this batch size. "
              "Batches much smaller than B_noise are noise-dominated; as the loss falls, the noise scale grows.")
+
+
+NOISE_COLORS = {"simple": "#1f77b4", "noise": "#d62728"}     # B_simple, B_noise against step
 
 
 def _table(columns) -> QtWidgets.QTableWidget:
@@ -86,16 +89,15 @@ class ParamPanel(QtWidgets.QWidget):
         self.noise_label.setFont(style.font(style.TICK_PT))
         self.noise_label.setWordWrap(True)
         self.noise_label.setToolTip(NOISE_TIP)
-        self.noise_plot = ThemedPlot(dark=dark, xlabel="step", ylabel="noise scale", legend_columns=2, menu=False)
+        self.noise_plot = ThemedPlot(dark=dark, xlabel="", ylabel="", legend_columns=None, menu=False)
         self.noise_plot.setToolTip(NOISE_TIP)
-        self.noise_plot.setFixedHeight(170)
+        self.noise_plot.setFixedHeight(110)
         self.noise_plot.setMouseEnabled(x=False, y=False)
         self.noise_plot.plotItem.getAxis("left").setLogMode(True)      # the curves are log10 (view coordinates)
         self.noise_curves = {}
-        for key, name, color in (("simple", "B_simple", "#1f77b4"), ("noise", "B_noise", "#d62728")):
+        for key, color in NOISE_COLORS.items():       # (the label names them in their colours)
             curve = self.noise_curves[key] = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
             self.noise_plot.plotItem.addItem(curve)
-            self.noise_plot.legend.addItem(curve, name)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for w in (self.title, self.table, self.noise_label, self.noise_plot, self.chain_title, self.chain):
@@ -137,9 +139,10 @@ class ParamPanel(QtWidgets.QWidget):
         _, steps, simple, b_noise, eps_max, eps_opt, batch = noise
         k = min(k, simple.shape[1] - 1)
         self.noise_label.setText(
-            f"Gradient noise scale at step {int(steps[-1]):,}: B_simple = {format_number(simple[-1, k])}, "
-            f"B_noise = {format_number(b_noise[-1, k])}, ε_max = {format_number(eps_max[-1, k])}, "
-            f"ε_opt(B = {batch}) = {format_number(eps_opt[-1, k])}")
+            f"Noise scale at step {int(steps[-1]):,}: <b style='color:{NOISE_COLORS['simple']}'>B_simple</b> = "
+            f"{short(simple[-1, k])}, <b style='color:{NOISE_COLORS['noise']}'>B_noise</b> = "
+            f"{short(b_noise[-1, k])}, ε_max = {short(eps_max[-1, k])}, "
+            f"ε_opt(B = {batch}) = {short(eps_opt[-1, k])}")
         for key, values in (("simple", simple[:, k]), ("noise", b_noise[:, k])):
             y = log10_positive(values)
             keep = np.isfinite(y)
