@@ -374,8 +374,8 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-# Mini-batches (the command line's --preset; the window shows PRESETS, the tutorial's, until it
-# has a batch-size control).  The same rates at full batch and at one sample per update; and
+# Mini-batches (the command line's --preset; the window has a button for each, after PRESETS'
+# (ALL_PRESETS)).  The same rates at full batch and at one sample per update; and
 # a phase diagram over learning rate × batch size (rows BATCH_PHASE_SIZES) whose noise scale
 # at the start is B_noise ≈ 13.6 (ε_max ≈ 0.23): the model without a hidden layer started
 # near its minimum, on 1,000 points with noise σ = 1 (far from the minimum the noise scale of

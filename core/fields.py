@@ -357,8 +357,8 @@ FIELDS: dict[str, Field] = {
               "Learning rates", check_value=lambda v, others: check_runs(v, others)),
         Field("batch_size", BATCH, None, "batch size", "Batch size",
               "samples per update, {lo} to N, or 'full' (the default: every update sees all the data)",
-              "Samples per update (mini-batch gradient descent): each epoch visits the data in a fresh "
-              "seeded order, cut into batches of this size. Full batch: every update sees all the data.",
+              "Samples per update (mini-batch gradient descent: each epoch visits the data in a fresh "
+              "seeded order, cut into batches of this size), or full batch: every update sees all the data.",
               "Training", flag="--batch-size", metavar="B", lo=1, hi=MAX_SAMPLES),
     )
 }

@@ -14,10 +14,17 @@ Each run is a recipe (core.optim.Recipe): the run list holds the runs, and the r
 (gui.recipes.RecipeEditor) the selected run's optimizer and schedule.  Runs that are all plain
 gradient descent at a constant rate are proposed as ``learning_rates`` alone (``runs`` None:
 the experiment LR Lab has always had); any other recipe as ``runs``.  The preset buttons are
-``core.experiment.PRESETS``, in its order.
+``core.experiment.ALL_PRESETS`` (the tutorial's, then the mini-batch ones), in its order.
+
+The batch size (``batch_size``) is a typed box (a number, or the table's word for full batch)
+beside a slider over about log-evenly spaced sizes from 1 to the data's N, its last notch
+"full batch" (``batch_notches``).  A typed size the slider has no notch for stays as typed (the
+slider sits at the nearest notch below); one above N is refused by core's check (red box,
+the message under the Training group), never clamped.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import replace
 from functools import partial
@@ -31,8 +38,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout,
 from core.activations import ACTIVATIONS
 from core.data import TARGETS
 from core.errors import ConfigError
-from core.experiment import PRESETS, Experiment
-from core.fields import FIELDS
+from core.experiment import ALL_PRESETS, Experiment
+from core.fields import FIELDS, FULL_BATCH
 from core.models import MODELS
 
 from .checked import CheckedField
@@ -50,12 +57,30 @@ LINEAR_TIP = ("The linear model has no hidden layer (ŷ = w·x + b): no activati
 # Short button texts of some presets (the others show their title); the buttons are PRESETS'.
 PRESET_SHORT = {"tutorial": "Worked example", "exercise1": "Ex 1: 2 units", "exercise2": "Ex 2: ReLU",
                 "exercise3": "Ex 3: loop", "exercise4": "Ex 4: 4 rates", "momentum": "Momentum: same η",
-                "warmup": "Warmup: same η"}
+                "warmup": "Warmup: same η", "full-batch": "Full batch", "one-sample": "Batch of 1",
+                "batch-phase": "η × batch size"}
+BATCH_NOTCHES = 24             # at most this many notches on the batch-size slider (the last: full batch)
 
 
 def preset_text(name: str) -> str:
     """A preset button's text: its short name, else the preset's title."""
-    return PRESET_SHORT.get(name, PRESETS[name].title)
+    return PRESET_SHORT.get(name, ALL_PRESETS[name].title)
+
+
+def batch_notches(n_samples: int, most: int = BATCH_NOTCHES) -> tuple:
+    """The batch-size slider's notches: whole sizes from 1 to N − 1, about evenly spaced on a
+    log scale (every size when there are few), then None (full batch: B = N is full batch too)."""
+    n = max(int(n_samples), 1)
+    if n - 1 <= most - 1:
+        sizes = list(range(1, n))
+    else:
+        sizes = sorted({int(round(v)) for v in [2.0 ** (i * math.log2(n - 1) / (most - 2)) for i in range(most - 1)]})
+    return tuple(sizes) + (None,)
+
+
+def batch_text(b) -> str:
+    """The batch size as its box shows it: the table's word for full batch, else the number."""
+    return FULL_BATCH if b is None else str(int(b))
 
 
 def plain(recipes) -> bool:
@@ -148,9 +173,9 @@ class ControlPanel(QWidget):
         box = QGroupBox("Presets (from the tutorial)")
         grid = QGridLayout(box)
         self.preset_buttons = {}
-        for i, name in enumerate(PRESETS):
+        for i, name in enumerate(ALL_PRESETS):
             button = QPushButton(preset_text(name))
-            button.setToolTip(PRESETS[name].description)
+            button.setToolTip(ALL_PRESETS[name].description)
             button.clicked.connect(partial(self._on_preset_button_clicked, name))
             grid.addWidget(button, i // 2, i % 2)
             self.preset_buttons[name] = button
@@ -234,9 +259,41 @@ class ControlPanel(QWidget):
         row.addWidget(self.speed, 1)
         row.addWidget(self.speed_label)
         g.form.addRow(FIELDS["steps"].title, self.fields["steps"])
+        g.form.addRow(FIELDS["batch_size"].title, self._build_batch())
         g.form.addRow("Speed", row)
         self.speed.valueChanged.connect(self._on_speed_value_changed)
         return g
+
+    def _build_batch(self) -> QHBoxLayout:
+        """The batch size: a typed box (core's check) and a log slider over ``batch_notches``."""
+        self.fields["batch_size"] = self._field("batch_size")
+        self.batch = self.fields["batch_size"]
+        self.batch.setMaximumWidth(70)
+        self.batch_slider = QSlider(Qt.Horizontal)
+        self.batch_slider.setToolTip("Batch size, on a log scale from 1 sample per update to the whole data set "
+                                     "(right end: full batch).")
+        self.batch_notches = (None,)
+        row = QHBoxLayout()
+        row.addWidget(self.batch_slider, 1)
+        row.addWidget(self.batch)
+        self.batch_slider.valueChanged.connect(self._on_batch_slider_value_changed)
+        return row
+
+    def _show_batch(self, exp: Experiment) -> None:
+        """The slider's notches for the data's N, at the notch of ``exp.batch_size`` (or just below it)."""
+        try:
+            n = exp.n_samples()
+        except ConfigError:                      # (a CSV that went away: the loader says so)
+            n = 1
+        self.batch_notches = batch_notches(n)
+        b = exp.batch_size
+        sizes = self.batch_notches[:-1]
+        index = len(sizes) if b is None or b >= n else max(sum(1 for v in sizes if v <= b) - 1, 0)
+        self.batch_slider.blockSignals(True)
+        self.batch_slider.setRange(0, len(self.batch_notches) - 1)
+        self.batch_slider.setValue(index)
+        self.batch_slider.blockSignals(False)
+        self.batch_slider.setEnabled(n > 1)
 
     def _group(self, title: str) -> "_Group":
         """A group of the form, named as core's table groups the fields."""
@@ -302,7 +359,8 @@ class ControlPanel(QWidget):
         for key, field in self.fields.items():
             name, part = PARTS.get(key, (key, None))
             value = getattr(exp, name)
-            field.setText(_fmt(value if part is None else value[part]))
+            field.setText(batch_text(value) if key == "batch_size" else _fmt(value if part is None else value[part]))
+        self._show_batch(exp)
         generated = exp.data_file is None and TARGETS[exp.dataset].generated
         for key in ("samples", "noise", "x_lo", "x_hi"):
             self.fields[key].setEnabled(generated)
@@ -422,6 +480,12 @@ class ControlPanel(QWidget):
     def _on_recipe_apply_all(self) -> None:
         chosen = self.recipe.recipe()
         self._propose_runs(tuple(replace(chosen, lr=r.lr) for r in self._exp.recipes()), self.recipe_group)
+
+    @Slot(int)
+    def _on_batch_slider_value_changed(self, index: int) -> None:
+        text = batch_text(self.batch_notches[index])
+        self.batch.setText(text)
+        self._try("batch_size", text)
 
     @Slot(int)
     def _on_speed_value_changed(self, index: int) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, Q
                                QTabWidget, QToolBar)
 
 from core.errors import ConfigError
-from core.experiment import PRESETS, Experiment, preset
+from core.experiment import ALL_PRESETS, Experiment, preset
 
 from . import style
 from .actions import MENUS, NEEDS_PLOTS, TOOLBAR, action, build_actions
@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         self.status = StatusView(self.statusBar())
         self.step_label, self.rate_label, self.state_label = (self.status.step_label, self.status.rate_label,
                                                               self.status.state_label)
+        self.epoch_label = self.status.epoch_label
         self.run_columns = RunColumns(self.controls.runs)
 
     def _connect(self) -> None:
@@ -352,7 +353,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_controls_preset_chosen(self, name: str) -> None:
         if self.load_experiment(preset(name)):
-            p = PRESETS[name]
+            p = ALL_PRESETS[name]
             self.statusBar().showMessage(f"{p.title}: {p.description}", 10000)
 
     @Slot(object)
@@ -441,9 +442,13 @@ class MainWindow(QMainWindow):
 
     @Slot(float, str, int)
     def _on_analysis_add_run(self, lr: float, row_name: str, value: int) -> None:
-        """A phase-diagram cell: its rate as a run, with its width or seed (seeded parameters, as there)."""
+        """A phase-diagram cell: its rate as a run, with its width or seed (seeded parameters, as there),
+        or its batch size (0: full batch; the parameters as they were, as there)."""
         exp = self.experiment
         rates = exp.learning_rates if lr in exp.learning_rates else exp.learning_rates + (lr,)
+        if row_name == "batch_size":
+            self._load_changed(exp, learning_rates=rates, batch_size=value or None)
+            return
         self._load_changed(exp, learning_rates=rates, init=None, **{row_name: value})
 
     def _load_changed(self, exp, **changes) -> None:

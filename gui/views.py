@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from . import style
 from .controls import SPEEDS, speed_text
@@ -40,13 +40,15 @@ class Snapshot:
     state: str
     speed: int
     steps_per_second: float
+    batch_losses: np.ndarray | None = None      # (K, t + 1) the mini-batch loss of every update (None at full batch)
+    noise: tuple | None = None                  # the noise scale so far (gui.noise_track.NoiseTrack.report)
 
     @classmethod
     def of(cls, c) -> "Snapshot":
         """The training controller's (gui.worker.TrainingController) numbers now."""
         return cls(c.experiment, c.data, c.progress, c.losses(), c.t, c.steps, c.outcomes, c.diverged_steps,
                    c.fit_curves(), c.fit_trail(), c.running, c.running and c.speed == FULL_SPEED, c.state, c.speed,
-                   c.steps_per_second())
+                   c.steps_per_second(), c.batch_losses(), c.noise_scale())
 
     @property
     def learning_rates(self) -> tuple:
@@ -77,7 +79,7 @@ class OverlayView:
         self.side.setStretchFactor(0, 3)
         self.side.setStretchFactor(1, 2)
         self.widget = QSplitter(Qt.Horizontal)
-        self.widget.addWidget(self.loss_plot)
+        self.widget.addWidget(self._loss_with_toggles())
         self.widget.addWidget(self.side)
         self.widget.setStretchFactor(0, 5)
         self.widget.setStretchFactor(1, 4)
@@ -88,10 +90,47 @@ class OverlayView:
         self.selected = 0
         self._single_point = None
 
+    def _loss_with_toggles(self) -> QWidget:
+        """The loss plot under its mini-batch toggles: the batch losses, the epochs axis."""
+        self.batch_toggle = QCheckBox("batch loss")
+        self.batch_toggle.setToolTip("Also draw, faint, the loss of the mini-batch each update descended (the "
+                                     "curves stay the loss on all the data). Mini-batch experiments only.")
+        self.epochs_toggle = QCheckBox("epochs")
+        self.epochs_toggle.setToolTip("Label the step axis in epochs (passes over the data: updates ÷ ceil(N / B)) "
+                                      "rather than updates. Mini-batch experiments only.")
+        self.batch_toggle.toggled.connect(self._on_batch_toggle_toggled)
+        self.epochs_toggle.toggled.connect(self._on_epochs_toggle_toggled)
+        row = QHBoxLayout()
+        row.setContentsMargins(6, 0, 6, 0)
+        row.addStretch(1)
+        row.addWidget(self.batch_toggle)
+        row.addWidget(self.epochs_toggle)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(row)
+        layout.addWidget(self.loss_plot, 1)
+        # the toggles must not widen the window's minimum (the plot's own decides; they are clipped below it)
+        box.setMinimumWidth(self.loss_plot.minimumSizeHint().width())
+        return box
+
+    def _on_batch_toggle_toggled(self, on: bool) -> None:
+        self.loss_plot.show_batch_losses(on)
+
+    def _on_epochs_toggle_toggled(self, on: bool) -> None:
+        self.loss_plot.show_epochs(on)
+
     def set_experiment(self, snap: Snapshot, visible: bool = True) -> None:
         colors = style.run_colors(len(snap.learning_rates))
         for view in (self.loss_plot, self.fit_plot):
             view.set_runs(snap.learning_rates, colors)
+        batches = snap.batch_losses is not None
+        self.loss_plot.set_batch_losses(snap.batch_losses, snap.progress.updates_per_epoch)
+        for toggle in (self.batch_toggle, self.epochs_toggle):
+            toggle.setEnabled(batches)
+        self.loss_plot.show_batch_losses(self.batch_toggle.isChecked())
+        self.loss_plot.show_epochs(self.epochs_toggle.isChecked())
         self.fit_plot.set_points(snap.data.x, snap.data.y)
         self.selected = min(self.selected, len(colors) - 1)
         single = len(snap.data) == 1                       # the chain rule needs room
@@ -111,7 +150,9 @@ class OverlayView:
             self.show_params(snap)
 
     def show_loss(self, snap: Snapshot) -> bool:
-        """The loss curves; True if the plot was redrawn from scratch."""
+        """The loss curves (and the mini-batch losses, faint, when shown); True if the plot was
+        redrawn from scratch."""
+        self.loss_plot.set_batch_losses(snap.batch_losses, snap.progress.updates_per_epoch)
         return self.loss_plot.update_data(snap.losses, snap.t, snap.outcomes, snap.diverged_steps, budget=snap.steps)
 
     def show_fits(self, snap: Snapshot) -> None:
@@ -120,6 +161,7 @@ class OverlayView:
 
     def show_params(self, snap: Snapshot) -> None:
         self.params.show_progress(snap.progress, self.selected, snap.experiment, snap.data)
+        self.params.show_noise(snap.noise, self.selected)
 
     def select(self, k: int, snap: Snapshot | None) -> None:
         """The run whose parameters are shown."""
@@ -210,25 +252,36 @@ class RunColumns:
             self.runs.set_dead_units(dead, snap.experiment.hidden if dead is not None else None)
 
 
+def epoch_text(t: int, steps: int, per_epoch: int) -> str:
+    """Epochs done after ``t`` of ``steps`` updates at ``per_epoch`` = ceil(N/B) updates an epoch."""
+    return f"epoch {t / per_epoch:,.{2 if per_epoch > 10 else 1}f} / {steps / per_epoch:,.{2 if per_epoch > 10 else 1}f}"
+
+
 class StatusView:
-    """The status bar's step counter, training rate and state."""
+    """The status bar's step counter, epoch counter (mini-batches only: at full batch an
+    update is an epoch), training rate and state."""
 
     def __init__(self, status_bar):
         self.step_label = QLabel()
+        self.epoch_label = QLabel()
         self.rate_label = QLabel()
         self.state_label = QLabel()
-        for w in (self.step_label, self.rate_label, self.state_label):
+        self.epoch_label.hide()
+        for w in (self.step_label, self.epoch_label, self.rate_label, self.state_label):
             w.setContentsMargins(8, 0, 8, 0)
             status_bar.addPermanentWidget(w)
         self.step_label.setToolTip("Updates done so far, out of the step budget.")
+        self.epoch_label.setToolTip("Passes over the data so far: updates ÷ updates per epoch (ceil(N / B)).")
         self.rate_label.setToolTip("Training speed over the last second, in steps per second (each step "
                                    "updates every run).")
 
     def set_experiment(self, snap: Snapshot, visible: bool = True) -> None:
         """Labels as wide as their widest text: a text that changes every frame must not make the
         main window lay itself out again (~10 ms, and a repaint of every widget)."""
-        steps = snap.steps
+        steps, per_epoch = snap.steps, snap.progress.updates_per_epoch
+        self.epoch_label.setVisible(per_epoch > 1)
         widest = {self.step_label: [f"step {steps:,} / {steps:,}"],
+                  self.epoch_label: [epoch_text(steps, steps, per_epoch)],
                   self.rate_label: ["99,999,999 steps/s"],
                   self.state_label: [f"{state}  ·  speed: {speed_text(v)}" for state in ("training", "finished")
                                      for v in SPEEDS]}
@@ -244,6 +297,7 @@ class StatusView:
 
     def show(self, snap: Snapshot) -> None:
         for label, text in ((self.step_label, f"step {snap.t:,} / {snap.steps:,}"),
+                            (self.epoch_label, epoch_text(snap.t, snap.steps, snap.progress.updates_per_epoch)),
                             (self.rate_label, f"{snap.steps_per_second:,.0f} steps/s" if snap.running
                              else "—  steps/s"),
                             (self.state_label, {RUNNING: "training", FINISHED: "finished"}.get(snap.state, "paused")

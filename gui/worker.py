@@ -78,6 +78,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from . import frames
 from .background import Background, Worker
+from .noise_track import NoiseTrack
 
 FULL_SPEED = 0                 # speed value: as fast as the machine goes
 FRAME_MS = 33                  # ~30 repaints a second at most
@@ -134,12 +135,17 @@ class TrainWorker(Worker):
         # (request id, generation, Progress | None); and the last fits (see fit_report).
         self.latest = None
         self.fits = None
+        self.noise = None                      # the last noise-scale report (gui.noise_track), a new tuple each time
+        self._noise, self._batch_record = None, None
 
-    @Slot(int, object, object, object)
-    def _on_controller_trainer_sent(self, generation: int, trainer, record, fit_on) -> None:
+    @Slot(int, object, object, object, object)
+    def _on_controller_trainer_sent(self, generation: int, trainer, record, fit_on, batch_record) -> None:
         self._trainer, self._record, self._generation, self._rate = trainer, record, generation, 0.0
         self._spec, self._grid = fit_on
+        self._batch_record = batch_record      # the mini-batch losses' record (None at full batch)
         self._trail.clear()
+        self._noise = NoiseTrack(generation, self._spec, trainer.data, trainer.batch_size)
+        self.noise = self._noise.add(trainer.t, trainer.theta)
 
     def handle(self, request: int, generation: int, n: int, keep: int, fits: bool) -> None:
         """Take ``n`` steps (``n < 0``: about CHUNK_SECONDS of them), then report; with the fits
@@ -157,8 +163,12 @@ class TrainWorker(Worker):
             self._trail.extend(self._spec.predict(np.array(recent).reshape(m * K, P), self._grid).reshape(m, K, -1))
         progress = trainer.progress(start, sharpness=self.sharpness_wanted)
         self._record[:, start:progress.t + 1] = progress.losses
+        if self._batch_record is not None:
+            self._batch_record[:, start:progress.t + 1] = progress.batch_losses
         if fits or trainer.done:
             self.fits = fit_report(generation, progress, self._spec, self._grid, self._trail)
+        if self._noise.due(force=trainer.done):      # at most every NOISE_EVERY s (gui.noise_track)
+            self.noise = self._noise.add(progress.t, progress.theta)
         self.latest = (request, generation, progress)
 
     def _train(self, trainer, request: int, n: int, keep: int = 0) -> list:
@@ -211,7 +221,7 @@ class TrainingController(QObject):
     ``idle`` is true (tests do, to compare the window with the engine).
     """
 
-    trainer_sent = Signal(int, object, object, object)
+    trainer_sent = Signal(int, object, object, object, object)
     reset_done = Signal()           # a new experiment at step 0: views rebuild their runs
     state_changed = Signal(str)     # PAUSED, RUNNING or FINISHED
 
@@ -255,6 +265,8 @@ class TrainingController(QObject):
         self.trainer = None
         self.progress = None
         self._losses = np.empty((0, 1))
+        self._batch_losses = None
+        self._noise = None
 
     # -- what the views read -------------------------------------------------------------
     @property
@@ -303,6 +315,16 @@ class TrainingController(QObject):
         the worker writes (steps 0 … t are final: see the module doc)."""
         return self._losses[:, :self.t + 1]
 
+    def batch_losses(self):
+        """(K, t + 1) the mini-batch loss of every update so far (the record the worker writes,
+        like ``losses``), or None at full batch."""
+        return None if self._batch_losses is None else self._batch_losses[:, :self.t + 1]
+
+    def noise_scale(self):
+        """The last noise-scale report of this experiment the worker sent
+        (gui.noise_track.NoiseTrack.report), or None before its first."""
+        return self._noise
+
     def steps_per_second(self) -> float:
         """Training rate over the last second of batches (0 when paused)."""
         if not self._running or len(self._rate) < 2:
@@ -348,14 +370,21 @@ class TrainingController(QObject):
         self.progress = trainer.progress(0)           # before the worker owns it
         self._losses = np.empty((trainer.runs, trainer.steps + 1))      # written by the worker (module doc)
         self._losses[:, :1] = self.progress.losses
+        self._batch_losses = None
+        if self.progress.batch_losses is not None:
+            self._batch_losses = np.empty((trainer.runs, trainer.steps + 1))
+            self._batch_losses[:, :1] = self.progress.batch_losses
         spec, grid = experiment.model_spec(), fit_grid(data.x)
         self._fits = fit_report(self._generation, self.progress, spec, grid)    # (the worker's from now on)
         self._rate.clear()
-        self.trainer_sent.emit(self._generation, trainer, self._losses, (spec, grid))
+        self.trainer_sent.emit(self._generation, trainer, self._losses, (spec, grid), self._batch_losses)
         self._running = False
         self._state = None                            # always announce the new state
+        self._noise = None                            # (the timer takes step 0's noise scale when it comes)
         self.reset_done.emit()
         self._emit_frame()
+        if not self._timer.isActive() and not self._closed:
+            self._timer.start()
         if run:
             self.start()
         if not self._running:
@@ -470,6 +499,10 @@ class TrainingController(QObject):
         if report is not None and report is not self._report:
             self._report = report
             self._apply_report(*report)
+        noise = self._worker.noise                # a new noise scale (step 0's comes on its own)
+        if noise is not None and noise is not self._noise and noise[0] == self._generation and not self._closed:
+            self._noise = noise
+            self._dirty = True
         fits = self._worker.fits                  # (read after the report: as new as it, or newer)
         if fits is not None and fits is not self._fits and fits[0] == self._generation and not self._closed:
             self._fits = fits
@@ -505,7 +538,7 @@ class TrainingController(QObject):
         self._take_report()
         self._pump()
         self._frame_if_due()
-        if not self._dirty and not self._running and not self._pending:
+        if not self._dirty and not self._running and not self._pending and self._noise is not None:
             self._timer.stop()
 
     def _frame_if_due(self) -> None:

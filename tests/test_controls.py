@@ -37,7 +37,7 @@ def test_labels_tooltips_and_groups_come_from_the_table(panel):
     titles = lambda *names: [FIELDS[n].title for n in names]            # noqa: E731
     assert form_labels(panel.groups["Data"]) == titles("dataset", "samples", "noise", "x_range", "seed")
     assert form_labels(panel.groups["Model"]) == titles("model", "activation", "hidden")
-    assert form_labels(panel.groups["Training"]) == titles("steps") + ["Speed"]
+    assert form_labels(panel.groups["Training"]) == titles("steps", "batch_size") + ["Speed"]
     widgets = {"dataset": panel.dataset, "samples": panel.fields["samples"], "noise": panel.fields["noise"],
                "seed": panel.fields["seed"], "model": panel.model, "activation": panel.activation,
                "hidden": panel.hidden, "steps": panel.fields["steps"], "learning_rates": panel.runs.editor.field}

@@ -1,5 +1,8 @@
 """The "Phase diagram" tab: outcome and loss over a grid of learning rates × hidden widths
-(or × seeds), computed in the background row by row; a click on a cell adds that run."""
+(or × seeds, or × batch sizes), computed in the background row by row; a click on a cell
+adds that run.  Over batch sizes, each row's best rate (core.phase.PhaseDiagram.best_lr) is
+ringed and the rate the gradient noise scale predicts, ε_opt(B) (core.noise, at the initial
+parameters: PhaseDiagram.eps_opt), is drawn over the rows as a dashed line."""
 from __future__ import annotations
 
 import math
@@ -12,7 +15,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 import pyqtgraph as pg
 
 from core.errors import ConfigError
-from core.fields import check_integer, check_number
+from core.fields import FULL_BATCH, check_integer, check_number
 from core.phase import PhaseDiagram, phase_diagram
 
 from .. import style
@@ -26,9 +29,25 @@ PHASE_MAX_ROWS, PHASE_MAX_COLUMNS = 16, 40
 def stack_phase(parts) -> PhaseDiagram:
     """One PhaseDiagram from diagrams of one row each (same rates, same kind of row)."""
     first = parts[0]
+    eps = None if first.eps_opt is None else np.concatenate([p.eps_opt for p in parts])
     return PhaseDiagram(first.lrs, tuple(r for p in parts for r in p.rows), first.row_name,
                         np.vstack([p.final for p in parts]), np.vstack([p.best for p in parts]),
-                        np.vstack([p.outcomes for p in parts]))
+                        np.vstack([p.outcomes for p in parts]), eps)
+
+
+ROW_KEYWORDS = {"hidden": "widths", "seed": "seeds", "batch_size": "batch_sizes"}   # core.phase.phase_diagram's
+ROW_NAMES = {"hidden": "hidden units", "seed": "seed", "batch_size": "batch size"}
+
+
+def row_text(row) -> str:
+    """A row's label: its width, seed or batch size (None: full batch)."""
+    return FULL_BATCH if row is None else str(row)
+
+
+def default_batch_rows(n_samples: int) -> str:
+    """Powers of two below the data's N, then full batch (at most PHASE_MAX_ROWS rows)."""
+    sizes = [2 ** i for i in range(0, 20) if 2 ** i < n_samples][:PHASE_MAX_ROWS - 1]
+    return " ".join([str(b) for b in sizes] + [FULL_BATCH])
 
 
 def phase_rows_job(experiment, lrs, row_name, rows, data, should_stop=None):
@@ -37,7 +56,7 @@ def phase_rows_job(experiment, lrs, row_name, rows, data, should_stop=None):
     ``should_stop``: core.cancel's hook, asked within each row too."""
     parts = []
     for r in rows:
-        kw = {"widths": [r]} if row_name == "hidden" else {"seeds": [r]}
+        kw = {ROW_KEYWORDS[row_name]: [r]}
         parts.append(phase_diagram(experiment, lrs, data=data, should_stop=should_stop, **kw))
         yield stack_phase(parts)
     return stack_phase(parts)
@@ -55,7 +74,7 @@ class _RowAxis(pg.AxisItem):
         return [(1.0, [float(i) for i in range(len(self.rows)) if minVal - 0.5 <= i <= maxVal + 0.5])]
 
     def tickStrings(self, values, scale, spacing):
-        return [str(self.rows[int(round(v))]) if 0 <= int(round(v)) < len(self.rows) else "" for v in values]
+        return [row_text(self.rows[int(round(v))]) if 0 <= int(round(v)) < len(self.rows) else "" for v in values]
 
 
 class PhasePlot(_ImagePlot):
@@ -75,6 +94,14 @@ class PhasePlot(_ImagePlot):
         self.cells = []
         self.diagram, self.shown_metric = None, "final"
         self._x = np.empty(0)
+        # Rows of batch sizes: each row's best rate ringed, and ε_opt(B) predicted by the noise scale.
+        self.best_marks = pg.ScatterPlotItem(symbol="o", size=26, brush=None, pen=pg.mkPen("#FFFFFF", width=3))
+        self.eps_curve = pg.PlotDataItem(pen=pg.mkPen("#FF00CC", width=3, style=Qt.PenStyle.DashLine),
+                                         symbol="d", symbolSize=9, symbolBrush="#FF00CC", symbolPen=None)
+        for item in (self.best_marks, self.eps_curve):
+            item.setZValue(30)
+            item.hide()
+            self.plotItem.addItem(item, ignoreBounds=True)
 
     def show_diagram(self, pd, metric: str = "final", rows_expected: int | None = None) -> None:
         self.diagram, self.shown_metric = pd, metric
@@ -91,7 +118,7 @@ class PhasePlot(_ImagePlot):
         self.row_axis.rows = tuple(pd.rows)
         self.row_axis.picture = None
         self.row_axis.update()
-        self.plotItem.setLabel("left", "hidden units" if pd.row_name == "hidden" else "seed")
+        self.plotItem.setLabel("left", ROW_NAMES[pd.row_name])
         self.style_axes()
         for item in self.cells:
             self.plotItem.removeItem(item)
@@ -112,7 +139,23 @@ class PhasePlot(_ImagePlot):
                 item.setPos(self._x[c], r)
                 self.plotItem.addItem(item, ignoreBounds=True)
                 self.cells.append(item)
+        self._show_batch_marks(pd)
         self._autorange()
+
+    def _show_batch_marks(self, pd) -> None:
+        """Rows of batch sizes: the best rate of each row (ringed) and the ε_opt(B) line."""
+        batch = pd.row_name == "batch_size" and pd.eps_opt is not None
+        self.best_marks.setVisible(batch)
+        self.eps_curve.setVisible(batch)
+        if not batch:
+            return
+        rows = np.arange(len(pd.rows), dtype=float)
+        best = log10_positive(pd.best_lr)
+        keep = np.isfinite(best)
+        self.best_marks.setData(x=best[keep], y=rows[keep])
+        eps = log10_positive(np.asarray(pd.eps_opt, dtype=float))
+        keep = np.isfinite(eps)
+        self.eps_curve.setData(x=eps[keep], y=rows[keep])
 
     def cell_at(self, x_view: float, y_view: float):
         """(row, column) of the cell under a point in view coordinates, or None."""
@@ -133,10 +176,10 @@ class PhaseDiagramView(_JobView):
     """Outcome and loss over a grid of learning rates × hidden widths (or × seeds);
     computed in the background row by row; click a cell to add that run."""
 
-    add_run = Signal(float, str, int)       # learning rate, "hidden" or "seed", its value
+    add_run = Signal(float, str, int)       # learning rate, "hidden", "seed" or "batch_size", its value (0: full batch)
 
-    ROW_KINDS = (("hidden", "hidden widths"), ("seed", "seeds"))
-    DEFAULT_ROWS = {"hidden": "1 2 4 8 16 32", "seed": "0 1 2 3 4 5"}
+    ROW_KINDS = (("hidden", "hidden widths"), ("seed", "seeds"), ("batch_size", "batch sizes"))
+    DEFAULT_ROWS = {"hidden": "1 2 4 8 16 32", "seed": "0 1 2 3 4 5"}      # batch sizes: default_batch_rows(N)
 
     def __init__(self, parent=None, dark: bool = False):
         super().__init__(parent, "lrlab-phase")
@@ -148,7 +191,9 @@ class PhaseDiagramView(_JobView):
         self.kind = QtWidgets.QComboBox()
         for key, text in self.ROW_KINDS:
             self.kind.addItem(text, key)
-        self.kind.setToolTip("Rows of the grid: hidden-layer widths, or seeds of the initial parameters.")
+        self.kind.setToolTip("Rows of the grid: hidden-layer widths, seeds of the initial parameters, or batch "
+                             "sizes (each row's best rate ringed; dashed: ε_opt(B), the rate the gradient "
+                             "noise scale predicts at the start).")
         self.rows = _Field(self.DEFAULT_ROWS["hidden"], self._parse_rows, "The rows, separated by spaces.", 160)
         self.lr_min = _Field("0.001", partial(check_number, "phase diagram lr-min", positive=True),
                              "The smallest learning rate (first column).")
@@ -184,7 +229,8 @@ class PhaseDiagramView(_JobView):
         row2.addStretch(1)
         self.legend = _label("  ".join(f"{style.outcome_text(o)}" for o in
                                        ("converging", "slow", "oscillating", "diverged"))
-                             + " · grey: no loss (blew up) · click a cell to add that run")
+                             + " · grey: no loss (blew up) · click a cell to add that run"
+                             + " · batch sizes: ○ best rate of the row, dashed ε_opt(B) predicted")
         self.hover = _label(points=style.TICK_PT)
         self._lay_out([row1, row2], [self.legend, self.hover])
         self.kind.activated.connect(self._on_kind_activated)
@@ -208,6 +254,13 @@ class PhaseDiagramView(_JobView):
         if linear and self.kind.currentData() == "hidden":
             self.kind.setCurrentIndex(1)
             self.rows.setText(self.DEFAULT_ROWS["seed"])
+        elif self.kind.currentData() == "batch_size":
+            self.rows.setText(self.default_rows("batch_size"))
+
+    def default_rows(self, key: str) -> str:
+        if key == "batch_size":
+            return default_batch_rows(self.experiment.n_samples() if self.experiment is not None else 1000)
+        return self.DEFAULT_ROWS[key]
 
     def learning_rates(self):
         """The grid's rates: evenly spaced on a log scale, each to 3 significant digits
@@ -235,6 +288,10 @@ class PhaseDiagramView(_JobView):
                 if key == "hidden":
                     changes["init"] = None
                 v = getattr(replace(base, **changes).validated(), key)
+                if key == "batch_size" and v is not None and v >= base.n_samples():
+                    v = None                          # B = N is full batch (core: bit for bit)
+            elif key == "batch_size":
+                v = None if p.lower() == FULL_BATCH else check_integer("batch size", p, 1, 2**63 - 1)
             else:
                 v = check_integer(key, p, 0, 2**63 - 1)
             values.append(v)
@@ -292,7 +349,7 @@ class PhaseDiagramView(_JobView):
 
     @Slot(int)
     def _on_kind_activated(self, index: int) -> None:
-        self.rows.setText(self.DEFAULT_ROWS[self.kind.itemData(index)])
+        self.rows.setText(self.default_rows(self.kind.itemData(index)))
         self.rows.setStyleSheet("")
 
     @Slot(int)
@@ -302,14 +359,18 @@ class PhaseDiagramView(_JobView):
 
     def cell_text(self, r: int, c: int) -> str:
         pd = self.result
-        name = "hidden units" if pd.row_name == "hidden" else "seed"
-        return (f"{name} {pd.rows[r]}, η = {format_number(pd.lrs[c])}: final loss {format_number(pd.final[r, c])}, "
-                f"best {format_number(pd.best[r, c])} — {style.outcome_text(str(pd.outcomes[r, c]))}. "
-                "Click to add this run.")
+        predicted = ""
+        if pd.eps_opt is not None:
+            predicted = (f" Best rate of the row {format_number(pd.best_lr[r])}; predicted ε_opt(B) "
+                         f"{format_number(pd.eps_opt[r])}.")
+        return (f"{ROW_NAMES[pd.row_name]} {row_text(pd.rows[r])}, η = {format_number(pd.lrs[c])}: final loss "
+                f"{format_number(pd.final[r, c])}, best {format_number(pd.best[r, c])} — "
+                f"{style.outcome_text(str(pd.outcomes[r, c]))}.{predicted} Click to add this run.")
 
     def click_cell(self, r: int, c: int) -> None:
         pd = self.result
-        self.add_run.emit(float(pd.lrs[c]), pd.row_name, int(pd.rows[r]))
+        row = pd.rows[r]
+        self.add_run.emit(float(pd.lrs[c]), pd.row_name, 0 if row is None else int(row))
 
     def _cell_at_scene(self, pos):
         vb = self.plot.view_box

@@ -1,10 +1,13 @@
-"""LossPlot: loss against step, one curve per run, diverged runs marked, hover for values."""
+"""LossPlot: loss against step (or epoch), one curve per run, diverged runs marked, hover for
+values; under mini-batches, each update's mini-batch loss can be drawn faintly behind."""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 import pyqtgraph as pg      # bound to PySide6: gui.plots imports .layer (PySide6 first) before this module
+
+from pyqtgraph.Qt import QtGui
 
 from core.report import lr_label
 from .. import style
@@ -14,7 +17,14 @@ from .layer import CurveLayer
 from .ranges import LossSeries, _fit_runs, format_number, log10_positive, nice_ceil, quantize_bounds
 
 LOSS_LABEL = "loss (mean squared error)"
+BATCH_ALPHA = 70          # of 255: the mini-batch losses' curves, behind the whole-data ones
 AXIS_HOLD = 0.5           # s: a new range within this long of the last grows faster (fewer redraws)
+
+
+def _faint(color) -> QtGui.QColor:
+    c = QtGui.QColor(color)
+    c.setAlpha(BATCH_ALPHA)
+    return c
 
 
 class LossPlot(_ThemedPlot):
@@ -27,6 +37,11 @@ class LossPlot(_ThemedPlot):
     (click one to hide its run).
     The step axis grows in steps (``nice_ceil``: 1000, 1500, 2000, 3000 …) up to the step
     budget, the loss axis in quarter decades, so most frames only add points.
+
+    Mini-batches: the curves stay the whole-data loss (they compare across batch sizes);
+    ``show_batch_losses`` draws each update's mini-batch loss too (a second CurveLayer in
+    faint colours, behind; the axes stay the whole-data loss's), and ``show_epochs`` labels
+    the step axis in epochs (step / updates per epoch: the same curves, another scale).
     """
 
     def __init__(self, parent=None, dark: bool = False, legend_outcomes: bool = False):
@@ -38,6 +53,11 @@ class LossPlot(_ThemedPlot):
         self.layer = CurveLayer(width=2.0)
         self.layer.setZValue(5)
         self.plotItem.addItem(self.layer, ignoreBounds=True)
+        self.batch_layer = CurveLayer(width=1.0)        # the mini-batch losses, faint (show_batch_losses)
+        self.batch_layer.setZValue(4)
+        self.batch_layer.hide()
+        self.plotItem.addItem(self.batch_layer, ignoreBounds=True)
+        self._batch, self.per_epoch, self.epochs = None, 1, False
         self.series = LossSeries()
         self.log_x, self.log_y = False, True
         self._last = None                     # (losses, t, outcomes, diverged_steps, budget)
@@ -83,6 +103,7 @@ class LossPlot(_ThemedPlot):
             self.markers.append(self._add(marker, bounds=False))
             self.labels.append(self._add(label, bounds=False))
         self.layer.set_runs(self.colors, self.samples)
+        self.batch_layer.set_runs([_faint(c) for c in self.colors], self.samples)
         self.series.reset(len(self.samples))
         self._last = None
         self._marks, self._marks_key = {}, None
@@ -108,6 +129,8 @@ class LossPlot(_ThemedPlot):
         if new_history:
             self._x_end = None
         self.layer.set_data(losses, self.log_x, self.log_y, new_history=new_history)
+        if self.batch_layer.isVisible():
+            self.batch_layer.set_data(self._batch[:, :T], self.log_x, self.log_y, new_history=new_history)
         self._generation = generation
         bounds = quantize_bounds(self.series.bounds(ds, self.log_y), self.log_y) if T else None
         x_bounds = self._x_bounds(T, budget)
@@ -126,6 +149,30 @@ class LossPlot(_ThemedPlot):
         if self.legend_outcomes:
             self._legend_outcomes(outcomes)
         return costly
+
+    def set_batch_losses(self, batch_losses, per_epoch: int = 1) -> None:
+        """The mini-batch losses (K, t + 1) the next ``update_data`` draws if they are shown (None at
+        full batch), and the updates an epoch (for the epochs axis)."""
+        self._batch = batch_losses
+        if batch_losses is None and self.batch_layer.isVisible():
+            self.batch_layer.hide()
+        if int(per_epoch) != self.per_epoch:
+            self.per_epoch = int(per_epoch)
+            self._set_axes_log()
+
+    def show_batch_losses(self, on: bool) -> None:
+        """Draw each update's mini-batch loss, faint, behind the whole-data curves (if there are any)."""
+        on = bool(on) and self._batch is not None
+        if on != self.batch_layer.isVisible():
+            self.batch_layer.setVisible(on)
+            self._generation = None               # (drawn again from scratch: the layer starts a new history)
+            if self._last is not None:
+                self.update_data(*self._last)
+
+    def show_epochs(self, on: bool) -> None:
+        """Label the step axis in epochs (step / updates per epoch), or in updates."""
+        self.epochs = bool(on)
+        self._set_axes_log()
 
     def refresh_layout(self) -> None:
         """Place the end labels again for the view's width now (an export lays the plot out at
@@ -274,6 +321,7 @@ class LossPlot(_ThemedPlot):
             axis = self.plotItem.getAxis(name)
             axis.setLogMode(log)
             axis.setStyle(maxTextLevel=0 if log else 2)     # log: label the decades, not 2·10³ 3·10³ …
+        self._set_epoch_axis()
         self.view_box.bounds = [None, None]
         self.view_box.enableAutoRange()
         self._marks = {k: () for k in self._marks}          # markers move: draw them again
@@ -282,6 +330,20 @@ class LossPlot(_ThemedPlot):
         self._x_end = None
         if self._last is not None:
             self.update_data(*self._last)
+
+    def _set_epoch_axis(self) -> None:
+        """The step axis in epochs: a linear axis scaled by 1 / updates per epoch (its ticks fall on
+        whole epochs); a log one with a tick at every decade of epochs (log10(epochs · U))."""
+        axis = self.plotItem.getAxis("bottom")
+        epochs = self.epochs and self.per_epoch > 1
+        axis.setScale(1.0 / self.per_epoch if epochs and not self.log_x else 1.0)
+        self.epoch_ticks = None                   # (view x, label) of each decade of epochs, on a log axis
+        if epochs and self.log_x:
+            shift = np.log10(self.per_epoch)
+            self.epoch_ticks = [(k + shift, format_number(10.0 ** k)) for k in range(-6, 10)]
+        axis.setTicks(None if self.epoch_ticks is None else [self.epoch_ticks, []])
+        self.plotItem.setLabel("bottom", f"epoch ({self.per_epoch} updates)" if epochs else "step")
+        style.style_axes(self.plotItem, self.dark, style.TICK_PT, style.LABEL_PT)
 
     def set_dark(self, dark: bool) -> None:
         super().set_dark(dark)
@@ -305,7 +367,11 @@ class LossPlot(_ThemedPlot):
             self.hover_dot.hide()
             return
         losses = self._last[0]
-        self.hover_label.setText(f"{lr_label(self.learning_rates[k])}\nstep {s}\nloss {format_number(losses[k, s])}")
+        epoch = f" (epoch {s / self.per_epoch:.2f})" if self.per_epoch > 1 else ""
+        batch = (f"\nbatch loss {format_number(self._batch[k, s])}" if self.batch_layer.isVisible()
+                 and s < self._batch.shape[1] else "")
+        self.hover_label.setText(f"{lr_label(self.learning_rates[k])}\nstep {s}{epoch}\nloss "
+                                 f"{format_number(losses[k, s])}{batch}")
         (x0, x1), (y0, y1) = vb.viewRange()
         self.hover_label.setAnchor((1 if p.x() > (x0 + x1) / 2 else 0, 0 if p.y() > (y0 + y1) / 2 else 1))
         self.hover_label.setPos(p)

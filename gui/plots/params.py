@@ -1,7 +1,9 @@
-"""ParamPanel: one run's parameters and, on the tutorial's point, the chain-rule values of the step."""
+"""ParamPanel: one run's parameters, its gradient noise scale as training goes on, and, on the
+tutorial's point, the chain-rule values of the step."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg      # bound to PySide6: gui.plots imports .layer (PySide6 first) before this module
 from PySide6 import QtCore, QtWidgets
 
 from core.explain import explain
@@ -9,8 +11,9 @@ from core.models import ModelSpec
 from core.network import unpack
 from core.report import lr_label
 from .. import style
-from ..format import number
-from .ranges import format_number
+from ..format import number, short
+from .items import ThemedPlot
+from .ranges import format_number, log10_positive
 
 
 CHAIN_RULE = (("z1", "z1 = w1·x + b1"), ("a1", "a1 = σ(z1)"), ("y_pred", "y_pred = w2·a1 + b2"),
@@ -21,6 +24,16 @@ CHAIN_RULE = (("z1", "z1 = w1·x + b1"), ("a1", "a1 = σ(z1)"), ("y_pred", "y_pr
               ("dL_db1", "∂L/∂b1 = ∂L/∂a1 · σ'(z1)"), ("w1_new", "w1 − η·∂L/∂w1"),
               ("b1_new", "b1 − η·∂L/∂b1"), ("w2_new", "w2 − η·∂L/∂w2"), ("b2_new", "b2 − η·∂L/∂b2"),
               ("y_pred_new", "y_pred after the step"), ("loss_new", "L after the step"))
+
+
+NOISE_TIP = ("The gradient noise scale of the chosen run (McCandlish et al. 2018), computed exactly from the "
+             "per-sample gradients gₙ and the Hessian H at its parameters, up to 20 times a second of training: "
+             "B_simple = tr(Σ)/|G|², B_noise = tr(HΣ)/(GᵀHG), ε_max = |G|²/(GᵀHG) the best step without noise, "
+             "and ε_opt(B) = ε_max / (1 + B_noise·(N − B)/(B·(N − 1))) the best step at this batch size. "
+             "Batches much smaller than B_noise are noise-dominated; as the loss falls, the noise scale grows.")
+
+
+NOISE_COLORS = {"simple": "#1f77b4", "noise": "#d62728"}     # B_simple, B_noise against step
 
 
 def _table(columns) -> QtWidgets.QTableWidget:
@@ -72,11 +85,25 @@ class ParamPanel(QtWidgets.QWidget):
         self.chain_title = QtWidgets.QLabel("Chain rule on the tutorial's point (this step)")
         self.chain_title.setFont(style.font(style.LABEL_PT, bold=True))
         self.chain = _table(("value",))
+        self.noise_label = QtWidgets.QLabel()
+        self.noise_label.setFont(style.font(style.TICK_PT))
+        self.noise_label.setWordWrap(True)
+        self.noise_label.setToolTip(NOISE_TIP)
+        self.noise_plot = ThemedPlot(dark=dark, xlabel="", ylabel="", legend_columns=None, menu=False)
+        self.noise_plot.setToolTip(NOISE_TIP)
+        self.noise_plot.setFixedHeight(110)
+        self.noise_plot.setMouseEnabled(x=False, y=False)
+        self.noise_plot.plotItem.getAxis("left").setLogMode(True)      # the curves are log10 (view coordinates)
+        self.noise_curves = {}
+        for key, color in NOISE_COLORS.items():       # (the label names them in their colours)
+            curve = self.noise_curves[key] = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
+            self.noise_plot.plotItem.addItem(curve)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.title, self.table, self.chain_title, self.chain):
+        for w in (self.title, self.table, self.noise_label, self.noise_plot, self.chain_title, self.chain):
             layout.addWidget(w)
         self.show_chain_rule(None)
+        self.show_noise(None, 0)
 
     def show_run(self, lr, theta_k, grad_k, delta_k, hidden: int, names=None) -> None:
         """``names``: one per parameter (default: the network's w1[0] … b2 for ``hidden`` units)."""
@@ -101,6 +128,26 @@ class ParamPanel(QtWidgets.QWidget):
         else:
             self.show_chain_rule(None)
 
+    def show_noise(self, noise, k: int) -> None:
+        """Run ``k``'s gradient noise scale: its values at the last step measured, and B_simple and
+        B_noise against step (``noise``: gui.noise_track.NoiseTrack.report, or None: hidden)."""
+        shown = noise is not None and len(noise[1]) > 0
+        self.noise_label.setVisible(shown)
+        self.noise_plot.setVisible(shown)
+        if not shown:
+            return
+        _, steps, simple, b_noise, eps_max, eps_opt, batch = noise
+        k = min(k, simple.shape[1] - 1)
+        self.noise_label.setText(
+            f"Noise scale at step {int(steps[-1]):,}: <b style='color:{NOISE_COLORS['simple']}'>B_simple</b> = "
+            f"{short(simple[-1, k])}, <b style='color:{NOISE_COLORS['noise']}'>B_noise</b> = "
+            f"{short(b_noise[-1, k])}, ε_max = {short(eps_max[-1, k])}, "
+            f"ε_opt(B = {batch}) = {short(eps_opt[-1, k])}")
+        for key, values in (("simple", simple[:, k]), ("noise", b_noise[:, k])):
+            y = log10_positive(values)
+            keep = np.isfinite(y)
+            self.noise_curves[key].setData(steps[keep].astype(float), y[keep])
+
     def show_chain_rule(self, step) -> None:
         visible = step is not None
         self.chain_title.setVisible(visible)
@@ -116,5 +163,6 @@ class ParamPanel(QtWidgets.QWidget):
         _fill(self.chain, [formula for _, formula in CHAIN_RULE], rows)
 
     def set_dark(self, dark: bool) -> None:
-        """Tables follow the application palette; nothing plot-specific to change."""
+        """Tables follow the application palette; the noise-scale plot follows the theme."""
         self.dark = bool(dark)
+        self.noise_plot.set_dark(self.dark)
