@@ -69,6 +69,9 @@ def _fill(table: QtWidgets.QTableWidget, row_names, rows) -> None:
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, float(v))
 
 
+TABLE_MIN_HEIGHT = 130       # px: the header and about four parameters
+
+
 class ParamPanel(QtWidgets.QWidget):
     """Parameters of one run (value, gradient, last update, update-to-weight ratio) and,
     on the single-point tutorial data, the chain-rule values of the current step."""
@@ -98,10 +101,21 @@ class ParamPanel(QtWidgets.QWidget):
         for key, color in NOISE_COLORS.items():       # (the label names them in their colours)
             curve = self.noise_curves[key] = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
             self.noise_plot.plotItem.addItem(curve)
-        layout = QtWidgets.QVBoxLayout(self)
+        # The panel scrolls as a whole: on a 1280 × 720 screen with mini-batches (the noise readout and
+        # its plot under the table) it has ~250 px, and nothing must be cut or squashed to one row.
+        inner = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
         for w in (self.title, self.table, self.noise_label, self.noise_plot, self.chain_title, self.chain):
             layout.addWidget(w)
+        self.table.setMinimumHeight(TABLE_MIN_HEIGHT)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidget(inner)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self.show_chain_rule(None)
         self.show_noise(None, 0)
 
