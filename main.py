@@ -226,14 +226,14 @@ def cmd_train(args) -> int:
         def save_png(p):
             from gui.render import save_loss_png
             save_loss_png(p, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
-                          trainer.diverged_steps(), title=format_header(exp, data))
+                          trainer.diverged_steps(), title=format_header(exp, data), recipes=exp.recipes())
         save["--png"] = save_png
     if args.plot:
         def save_plot(p):
             from gui.render import save_loss_plot
             save_loss_plot(p, exp.learning_rates, trainer.loss_history(), trainer.outcomes,
                            trainer.diverged_steps(), title=format_header(exp, data), size=plot_size,
-                           fmt=figure_format(args.plot, "--plot"))
+                           fmt=figure_format(args.plot, "--plot"), recipes=exp.recipes())
         save["--plot"] = save_plot
     _write_outputs(outputs, save)
     return 0

@@ -276,11 +276,13 @@ def export_png(target, path, width=None, flag: str = "PNG") -> None:
 
 
 def save_loss_plot(path, learning_rates, losses, outcomes, diverged_steps, title=None, size=DEFAULT_SIZE,
-                   flag: str = "--plot", fmt: str | None = None) -> None:
+                   flag: str = "--plot", fmt: str | None = None, recipes=None) -> None:
     """The loss curves of a finished run as a figure (``fmt``, or PNG, SVG or PDF by the
-    extension; light theme, log loss axis, each run's lr and outcome in the legend)."""
+    extension; light theme, log loss axis, each run's lr — its recipe, given ``recipes`` — and
+    outcome in the legend)."""
     from . import style
     from .plots import LossPlot
+    from .recipes import recipe_text
     fmt = fmt or figure_format(path, flag)
     check_writable(path, flag)
     ensure_app()
@@ -293,7 +295,8 @@ def save_loss_plot(path, learning_rates, losses, outcomes, diverged_steps, title
             _lay_out(plot)
             if title:
                 plot.set_title(title)
-            plot.set_runs(learning_rates, style.run_colors(len(learning_rates)))
+            plot.set_runs(learning_rates, style.run_colors(len(learning_rates)),
+                          None if recipes is None else [recipe_text(r) for r in recipes])
             plot.update_data(losses, losses.shape[1] - 1, outcomes, diverged_steps)
             export_figure(plot, path, size, flag, fmt)
         finally:
@@ -302,10 +305,10 @@ def save_loss_plot(path, learning_rates, losses, outcomes, diverged_steps, title
 
 
 def save_loss_png(path, learning_rates, losses, outcomes, diverged_steps, title=None, width=1200,
-                  flag: str = "--png") -> None:
+                  flag: str = "--png", recipes=None) -> None:
     """``train --png``: the loss figure as a PNG ``width`` pixels wide (and 3/5 of that high)."""
     save_loss_plot(path, learning_rates, losses, outcomes, diverged_steps, title, (width, round(width * 0.6)),
-                   flag, "PNG")
+                   flag, "PNG", recipes)
 
 
 def save_range_test_plot(path, result, critical_lr, title=None, size=DEFAULT_SIZE, flag: str = "--plot",

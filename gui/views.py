@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QSpli
 
 from . import style
 from .controls import SPEEDS, speed_text
+from .recipes import recipe_text
 from .worker import FINISHED, FULL_SPEED, RUNNING
 
 
@@ -123,8 +124,9 @@ class OverlayView:
 
     def set_experiment(self, snap: Snapshot, visible: bool = True) -> None:
         colors = style.run_colors(len(snap.learning_rates))
+        names = [recipe_text(r) for r in snap.experiment.recipes()]     # "lr=1 · momentum 0.9"
         for view in (self.loss_plot, self.fit_plot):
-            view.set_runs(snap.learning_rates, colors)
+            view.set_runs(snap.learning_rates, colors, names)
         batches = snap.batch_losses is not None
         self.loss_plot.set_batch_losses(snap.batch_losses, snap.progress.updates_per_epoch)
         for toggle in (self.batch_toggle, self.epochs_toggle):

@@ -195,3 +195,16 @@ def test_lr_find_plot_pdf(tmp_path):
     data = (tmp_path / "range.pdf").read_bytes()
     w, h = map(float, re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)[0])
     assert data.startswith(b"%PDF") and w / h == pytest.approx(1.5, rel=1e-3)
+
+
+def test_a_figure_of_runs_with_recipes_names_each_recipe_in_its_legend(qtbot, tmp_path):
+    """Two runs at the same rate differ only by their recipes: the legend must tell them apart."""
+    from core.experiment import preset
+    exp = preset("momentum").validated()
+    tr = exp.trainer()
+    tr.step(exp.steps)
+    path = tmp_path / "m.svg"
+    render.save_loss_plot(path, exp.learning_rates, tr.loss_history(), tr.outcomes, tr.diverged_steps(),
+                          size=(800, 500), recipes=exp.recipes())
+    texts = [t.text for t in ET.parse(path).getroot().iter() if t.tag.endswith("text") and t.text]
+    assert f"lr=1 — {tr.outcomes[0]}" in texts and f"lr=1 · momentum 0.9 — {tr.outcomes[1]}" in texts

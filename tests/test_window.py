@@ -204,6 +204,14 @@ def test_each_preset_loads_in_one_click_and_trains_to_the_end(qtbot, window, nam
         assert style.outcome_text(outcome) in window.controls.runs.outcome_text(k)
 
 
+def test_the_plots_legends_name_each_runs_recipe(qtbot, window):
+    """The momentum preset trains η = 1 twice: the loss and fit legends must say which is which."""
+    window.controls.preset_buttons["momentum"].click()
+    for plot in (window.loss_plot, window.fit_plot):
+        texts = [label.text for _, label in plot.legend.items]
+        assert "lr=1" in texts and "lr=1 · momentum 0.9" in texts, texts
+
+
 def test_sharpness_is_measured_while_its_tab_is_open_and_on_opening_it(qtbot, window):
     """Training with the overlay shown only notes θ at the sharpness steps (reports carry no λ);
     opening "Why it diverges" brings the whole history, the same as measuring it all along."""

@@ -147,16 +147,18 @@ class FitPlot(_ThemedPlot):
         self._y_data = np.asarray(y, dtype=float)
         self._update_bounds()
 
-    def set_runs(self, learning_rates, colors) -> None:
+    def set_runs(self, learning_rates, colors, names=None) -> None:
+        """``names``: each run's name in the legend (default "lr=<rate>")."""
         self._clear_runs()
         for item in self.samples:
             self.legend.removeItem(item)
         self.colors = list(colors)
         self.samples, self.off_labels = [], []
         self.learning_rates = list(learning_rates)
-        for lr, color in zip(learning_rates, self.colors):
+        names = list(names) if names is not None else [lr_label(lr) for lr in learning_rates]
+        for name, color in zip(names, self.colors):
             sample = pg.PlotCurveItem(pen=_pen(color, FitCurves.FIT_WIDTH))    # the legend's line
-            self.legend.addItem(sample, lr_label(lr))
+            self.legend.addItem(sample, name)
             self.samples.append(sample)
             label = PixelLabel(color, style.font(style.LABEL_PT - 1, bold=True))   # "↓ lr=1: fit at y ≈ −19.2"
             label.hide()

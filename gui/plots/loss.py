@@ -86,14 +86,17 @@ class LossPlot(_ThemedPlot):
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 
     # -- runs and data ------------------------------------------------------------------
-    def set_runs(self, learning_rates, colors) -> None:
+    def set_runs(self, learning_rates, colors, names=None) -> None:
+        """``names``: each run's name in the legend (default "lr=<rate>"; runs with recipes are
+        told apart by them: gui.recipes.recipe_text)."""
         self._clear_runs()
         self.legend.clear()
         self.learning_rates, self.colors = list(learning_rates), list(colors)
+        self.names = list(names) if names is not None else [lr_label(lr) for lr in self.learning_rates]
         self.samples, self.markers, self.labels = [], [], []
-        for lr, color in zip(self.learning_rates, self.colors):
+        for name, color in zip(self.names, self.colors):
             sample = pg.PlotCurveItem(pen=_pen(color, 2.0))       # the legend's line; never in the plot
-            self.legend.addItem(sample, lr_label(lr))
+            self.legend.addItem(sample, name)
             self.samples.append(sample)
             marker = cross_marker(color)
             label = PixelLabel(color, style.font(style.LABEL_PT, bold=True))
@@ -280,7 +283,10 @@ class LossPlot(_ThemedPlot):
         for k in ends:            # or moved in so that it ends at the view's edge
             x = (self._marks[k][0] - x_bounds[0]) / span * width
             w = max(self.labels[k].text_width(), 1.0)
-            side[k] = 1.05 if x + w > width and x > width - x else min(1.05, max(-0.05, (x + w + 6 - width) / w))
+            if w >= width:        # wider than the view (a small window): keep its start, "diverged at step k"
+                side[k] = max(-0.05, x / w)
+            else:
+                side[k] = 1.05 if x + w > width and x > width - x else min(1.05, max(-0.05, (x + w + 6 - width) / w))
         key = (tuple(sorted(ends.items())), tuple(self._marks.get(k) for k in sorted(ends)),
                tuple(round(side[k], 2) for k in sorted(ends)), bounds)
         if key == getattr(self, "_stacked", None):
@@ -299,8 +305,8 @@ class LossPlot(_ThemedPlot):
 
     def _legend_outcomes(self, outcomes) -> None:
         changed = False
-        for (_, label), lr, outcome in zip(self.legend.items, self.learning_rates, outcomes):
-            text = f"{lr_label(lr)} — {style.outcome_style(outcome).text}"
+        for (_, label), name, outcome in zip(self.legend.items, self.names, outcomes):
+            text = f"{name} — {style.outcome_style(outcome).text}"
             if label.text != text:
                 label.setText(text)
                 changed = True
