@@ -144,6 +144,19 @@ class Evaluation:
     def recipe(self, k: int):
         return self.experiment.recipes()[k]
 
+    def initial_noise(self):
+        """The gradient noise scale at the initial parameters (core.noise.NoiseScale, one row)."""
+        if "noise0" not in self._cache:
+            from .noise import noise_scale
+            self._cache["noise0"] = noise_scale(self.model, self.theta0, self.data.x, self.data.y)
+        return self._cache["noise0"]
+
+    @property
+    def batch_size(self) -> int:
+        """The experiment's batch size (N at full batch)."""
+        B = self.experiment.batch_size
+        return len(self.data) if B is None else min(int(B), len(self.data))
+
 
 def _k(ev: Evaluation, run) -> int:
     return (1 if run is None else run) - 1
@@ -279,6 +292,12 @@ COMPUTATIONS: dict[str, Computation] = {
         Computation("sharpness_limit", "run", "c/η at the run's last update: the λ_max above which it grows",
                     _sharpness_limit),
         Computation("gradient", "param", "∂L/∂param at the initial parameters", _gradient),
+        Computation("noise_scale", "", "B_noise = tr(HΣ)/GᵀHG at the initial parameters (core.noise): the "
+                    "critical batch size", lambda ev, r: _num(ev.initial_noise().noise[0])),
+        Computation("eps_max", "", "ε_max = |G|²/GᵀHG at the initial parameters: the best step at full batch",
+                    lambda ev, r: _num(ev.initial_noise().eps_max[0])),
+        Computation("eps_opt", "", "ε_opt(B) at the initial parameters for the experiment's batch size B",
+                    lambda ev, r: _num(ev.initial_noise().eps_opt(ev.batch_size)[0])),
         Computation("dead_units", "run", "ReLU units that output 0 on every point at the end", _dead_units),
     )
 }

@@ -288,3 +288,19 @@ def test_the_readme_example_is_a_lesson_whose_claim_holds(tmp_path):
     block = readme.split("A complete example:\n\n", 1)[1].split("\n\n| key |", 1)[0]
     lesson = L.load(write(tmp_path, "\n".join(line[4:] for line in block.split("\n")) + "\n"))
     assert L.check_lesson(lesson) == "my: pick-run → 1 (as expected)"
+
+
+def test_noise_scale_computations_are_the_issues_oracle(tmp_path):
+    """The model without a hidden layer, 100 points evenly on [0, 1], y = 2x + 1 without noise,
+    w = b = 0: B_noise = 0.163892, ε_max = 0.394853, ε_opt(10) = 0.389057 (McCandlish's formula
+    with the finite-population factor)."""
+    text = GOOD.replace("preset: exercise4\n", "").replace("kind: pick-run", "kind: number").replace(
+        "outcome: diverged\nexpect: 4", "compute: eps_opt\ntolerance: 0.01\nexpect: 0.389").replace(
+        '{"steps": 300}', '{"model": "linear", "dataset": "linear", "samples": 100, "noise": 0.0, '
+                          '"x_range": [0.0, 1.0], "init": {"w": 0.0, "b": 0.0}, "steps": 5, "batch_size": 10}').replace(
+        "Run {answer} diverged at step {diverged_step:4}; see [the curvature tab](view:curvature) and [run 4](run:4).",
+        "ε_opt(10) = {answer}, ε_max = {eps_max}, B_noise = {noise_scale}.")
+    ev = L.load(write(tmp_path, text)).evaluate()
+    assert ev.value("noise_scale") == pytest.approx(0.163892, abs=1e-6)
+    assert ev.value("eps_max") == pytest.approx(0.394853, abs=1e-6)
+    assert ev.value("eps_opt") == pytest.approx(0.389057, abs=1e-6)
