@@ -2,8 +2,13 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--runs 16] [--steps 100000]
         [--samples 100] [--hidden 2] [--repeat 3] [--paired 3] [--turns 0.5] [--launches 3] [--profile FILE]
+        [--quick] [--without NAME ...]
 
-About 5 minutes.  The issue's setting: K = 16 runs (learning rates spread over
+About 5 minutes (``--quick``: about 35 s, 30,000 steps, one window run, two paired budgets,
+one warm launch; noisier, for interleaved A/B runs).  ``--without NAME`` (repeatable) measures
+the window with one of its speed tricks switched off, the plain version put back by a
+monkeypatch made here before the window is built (and in each ``main.py`` launched for the
+first paint): see TRICKS below, ``--without list`` prints them.  The issue's setting: K = 16 runs (learning rates spread over
 0.01 … 3, so some converge, some oscillate and some diverge), N = 100 samples of
 y = 2x + 1 + noise, H = 2 hidden units, 100,000 steps at full speed, the window at
 1600 × 1000 showing the overlay (loss curves, fits, parameters).  ``--repeat`` window
@@ -60,6 +65,134 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 import numpy as np  # noqa: E402
 
 from core.experiment import Experiment  # noqa: E402
+
+# -- the window's speed tricks, and their plain versions ---------------------------------------
+# Each trick works around the GIL shared by the GUI thread and the training thread (see
+# gui.worker's module doc).  ``--without NAME`` puts the plain version back, so that the trick
+# can be judged by the goals below with and without it (interleaved A/B runs: README).
+def _without_posted():
+    """Requests by a queued Signal.emit (the usual Qt way) instead of postEvent."""
+    from PySide6.QtCore import QObject, Signal, Slot
+    from gui import background
+
+    class Relay(QObject):                       # lives in the worker's thread: a queued connection
+        requested = Signal(object)
+
+        def __init__(self, worker):
+            super().__init__()
+            self.worker = worker
+
+        @Slot(object)
+        def on_requested(self, args):
+            self.worker.handle(*args)
+
+    def post(self, *args):
+        relay = getattr(self, "_relay", None)
+        if relay is None:
+            relay = self._relay = Relay(self)
+            relay.moveToThread(self.thread())
+            relay.requested.connect(relay.on_requested)
+        relay.requested.emit(args)
+
+    background.Worker.post = post
+
+
+def _without_pysignal():
+    """The frame signal is a PySide6 Signal instead of the plain-Python PySignal."""
+    from PySide6.QtCore import QObject, Signal
+    from gui import worker
+
+    class Frame(QObject):
+        fired = Signal()
+
+    keep = []
+
+    def qt_signal():
+        holder = Frame()
+        keep.append(holder)
+        return holder.fired
+
+    worker.PySignal = qt_signal
+
+
+def _without_cpp_bounds():
+    """pyqtgraph's Python boundingRect/shape for the view box, the axes and the legend, and a
+    Python boundingRect on the curve layer's surface, instead of QGraphicsWidget's C++ ones."""
+    import pyqtgraph as pg
+    from PySide6 import QtWidgets
+    from gui.plots import items, layer
+    items.BoundedViewBox.boundingRect = pg.ViewBox.boundingRect
+    items.BoundedViewBox.shape = pg.GraphicsWidget.shape
+    items.LogAxis.boundingRect = pg.AxisItem.boundingRect
+    items.LegendStrip.boundingRect = pg.LegendItem.boundingRect
+    items.LegendStrip.shape = pg.GraphicsWidget.shape
+    layer._Surface.boundingRect = lambda self: QtWidgets.QGraphicsRectItem.boundingRect(self)
+
+
+def _without_wrapped_lines():
+    """draw_segments builds a list of QLineF per curve instead of wrapping the array's memory."""
+    from gui.plots import layer
+    layer.wrapInstance = None
+
+
+def _without_switch_interval():
+    """Python's default switch interval (5 ms) instead of 1 ms."""
+    from gui import app
+    app.SWITCH_INTERVAL = 0.005                 # (Python's default)
+
+
+def _without_reduceat():
+    """Row minima/maxima with fmin.reduce / fmax.reduce along the rows, column picks and the segments'
+    pick with 2-D indexing, instead of the reduceat and 1-D forms that keep the GIL."""
+    from gui.plots import layer, ranges
+    ranges._row_fmin = lambda a: np.fmin.reduce(a, axis=1)
+    ranges._row_fmax = lambda a: np.fmax.reduce(a, axis=1)
+    ranges._columns = lambda a, idx: a[:, idx]
+
+    def segments(x, y):
+        x = np.asarray(x, dtype=float)
+        drawable = np.isfinite(y) & np.isfinite(x)
+        if x.ndim == 1:
+            x = x[None, :]
+        x0, y0, x1, y1 = x[:, :-1], y[:, :-1], x[:, 1:], y[:, 1:]
+        ok = drawable[:, :-1] & drawable[:, 1:]
+        ok &= (x0 != x1) | (y0 != y1)
+        segs = np.empty(ok.shape + (4,))
+        segs[..., 0], segs[..., 1], segs[..., 2], segs[..., 3] = x0, y0, x1, y1
+        return segs[ok], np.count_nonzero(ok, axis=1)
+
+    ranges.segments = layer.segments = segments
+
+
+def _without_paint_filter():
+    """pyqtgraph's Python GraphicsView.paintEvent (the scene prepared, with its signal, then the
+    painting, all under the GIL) instead of the C++ paintEvent and the viewport's event filter."""
+    import pyqtgraph as pg
+    from gui.plots import items
+
+    def init(self, *args, **kwargs):
+        super(items.PaintedInCpp, self).__init__(*args, **kwargs)
+
+    items.PaintedInCpp.__init__ = init
+    items.PaintedInCpp.paintEvent = pg.GraphicsView.paintEvent
+
+
+TRICKS = {
+    "posted": _without_posted,
+    "pysignal": _without_pysignal,
+    "cpp-bounds": _without_cpp_bounds,
+    "wrapped-lines": _without_wrapped_lines,
+    "switch-interval": _without_switch_interval,
+    "reduceat": _without_reduceat,
+    "paint-filter": _without_paint_filter,
+}
+
+
+def without(names) -> None:
+    """Put back the plain version of each trick named (before any window is built)."""
+    for name in names:
+        TRICKS[name]()
+
 
 GOAL_FPS = 25.0           # "holds at the timer's ~30 per second": no one-second window under this
 GOAL_STALL_MS = 50.0
@@ -264,7 +397,7 @@ def window_run(exp: Experiment, profile: str | None):
                 progress=progress, gui_cpu=cpu, worker_cpu=worker_cpu)
 
 
-def first_paint(launches: int):
+def first_paint(launches: int, without_names=()):
     """Spawn ``python main.py`` and time its first painted window (and when its plots are drawn).
 
     The first launch may compile LR Lab's sources to bytecode (``__pycache__``); it is
@@ -279,7 +412,11 @@ def first_paint(launches: int):
                        LRLAB_SETTINGS=os.path.join(tmp, "settings.ini"))
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, os.path.join(ROOT, "main.py")], cwd=ROOT, env=env,
+            command = [sys.executable, os.path.join(ROOT, "main.py")]
+            if without_names:               # (through this script, which patches, then runs main.py)
+                command = [sys.executable, os.path.abspath(__file__), "--launch-main"] + [
+                    a for name in without_names for a in ("--without", name)]
+            proc = subprocess.run(command, cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=120)
             if proc.returncode != 0 or not os.path.exists(record):
                 print(f"  main.py failed (status {proc.returncode}): {proc.stderr.strip()}")
@@ -321,13 +458,36 @@ def main(argv=None) -> int:
     ap.add_argument("--turns", type=float, default=0.5, metavar="SECONDS",
                     help="length of the window's and the headless engine's turns in the paired speed test")
     ap.add_argument("--paired", type=int, default=3, help="budgets trained in turns (0: skip)")
+    ap.add_argument("--quick", action="store_true",
+                    help="about 35 s: 30,000 steps, one window run, two paired budgets, one warm launch")
+    ap.add_argument("--without", action="append", default=[], metavar="NAME",
+                    help="switch one speed trick off (repeatable; 'list' lists them; 'none' switches nothing "
+                         "off but launches main.py as the other settings do, for the A/B run's other half)")
+    ap.add_argument("--launch-main", action="store_true", help=argparse.SUPPRESS)   # (first_paint's child)
     args = ap.parse_args(argv)
+    if "list" in args.without:
+        for name, fn in TRICKS.items():
+            print(f"{name:16} {fn.__doc__.split(chr(10))[0]}")
+        return 0
+    unknown = [n for n in args.without if n not in TRICKS and n != "none"]
+    if unknown:
+        ap.error(f"--without: unknown trick {unknown[0]!r} (one of: {', '.join(TRICKS)}, none)")
+    without([n for n in args.without if n != "none"])
+    if args.launch_main:
+        import runpy
+        sys.argv = [os.path.join(ROOT, "main.py")]
+        runpy.run_path(sys.argv[0], run_name="__main__")        # (exits)
+        return 0
+    if args.quick:
+        args.steps, args.repeat, args.paired, args.launches = 30_000, 1, 2, 1
     exp = experiment(args.runs, args.steps, args.samples, args.hidden)
     print(f"LR Lab window benchmark: K = {args.runs} runs, {args.steps:,} steps, N = {args.samples}, "
           f"H = {args.hidden}, sigmoid, lr {exp.learning_rates[0]:g} … {exp.learning_rates[-1]:g}; "
           f"{os.cpu_count()} CPUs, QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM')}")
 
-    launches = first_paint(args.launches) if args.launches else []
+    if args.without:
+        print("without: " + ", ".join(args.without))
+    launches = first_paint(args.launches, args.without) if args.launches else []
 
     headless_rates, runs = [headless(exp)], []
     for i in range(args.repeat):
@@ -396,6 +556,9 @@ def main(argv=None) -> int:
     ]
     for name, ok, figure in results:
         print(f"{verdict(ok)}  {name}: {figure}")
+    gui = med([r["gui"] for r in runs])
+    print(f"summary without={'+'.join(args.without) or '-'} load={os.getloadavg()[0]:.2f} fps_min={fps:.0f} "
+          f"stall_ms={stall:.0f} speed={speed:.3f} first_paint_s={fp:.2f} gui_cpu={gui:.3f} memory_mb={memory:.0f}")
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
