@@ -4,7 +4,7 @@
         [--samples 100] [--hidden 2] [--repeat 3] [--paired 3] [--turns 0.5] [--launches 3] [--profile FILE]
         [--quick] [--without NAME ...]
 
-About 5 minutes (``--quick``: about 35 s, 30,000 steps, one window run, two paired budgets,
+About 5 minutes (``--quick``: about 40 s, 80,000 steps, one window run, two paired budgets,
 one warm launch; noisier, for interleaved A/B runs).  ``--without NAME`` (repeatable) measures
 the window with one of its speed tricks switched off, the plain version put back by a
 monkeypatch made here before the window is built (and in each ``main.py`` launched for the
@@ -70,51 +70,6 @@ from core.experiment import Experiment  # noqa: E402
 # Each trick works around the GIL shared by the GUI thread and the training thread (see
 # gui.worker's module doc).  ``--without NAME`` puts the plain version back, so that the trick
 # can be judged by the goals below with and without it (interleaved A/B runs: README).
-def _without_posted():
-    """Requests by a queued Signal.emit (the usual Qt way) instead of postEvent."""
-    from PySide6.QtCore import QObject, Signal, Slot
-    from gui import background
-
-    class Relay(QObject):                       # lives in the worker's thread: a queued connection
-        requested = Signal(object)
-
-        def __init__(self, worker):
-            super().__init__()
-            self.worker = worker
-
-        @Slot(object)
-        def on_requested(self, args):
-            self.worker.handle(*args)
-
-    def post(self, *args):
-        relay = getattr(self, "_relay", None)
-        if relay is None:
-            relay = self._relay = Relay(self)
-            relay.moveToThread(self.thread())
-            relay.requested.connect(relay.on_requested)
-        relay.requested.emit(args)
-
-    background.Worker.post = post
-
-
-def _without_pysignal():
-    """The frame signal is a PySide6 Signal instead of the plain-Python PySignal."""
-    from PySide6.QtCore import QObject, Signal
-    from gui import worker
-
-    class Frame(QObject):
-        fired = Signal()
-
-    keep = []
-
-    def qt_signal():
-        holder = Frame()
-        keep.append(holder)
-        return holder.fired
-
-    worker.PySignal = qt_signal
-
-
 def _without_cpp_bounds():
     """pyqtgraph's Python boundingRect/shape for the view box, the axes and the legend, and a
     Python boundingRect on the curve layer's surface, instead of QGraphicsWidget's C++ ones."""
@@ -135,35 +90,6 @@ def _without_wrapped_lines():
     layer.wrapInstance = None
 
 
-def _without_switch_interval():
-    """Python's default switch interval (5 ms) instead of 1 ms."""
-    from gui import app
-    app.SWITCH_INTERVAL = 0.005                 # (Python's default)
-
-
-def _without_reduceat():
-    """Row minima/maxima with fmin.reduce / fmax.reduce along the rows, column picks and the segments'
-    pick with 2-D indexing, instead of the reduceat and 1-D forms that keep the GIL."""
-    from gui.plots import layer, ranges
-    ranges._row_fmin = lambda a: np.fmin.reduce(a, axis=1)
-    ranges._row_fmax = lambda a: np.fmax.reduce(a, axis=1)
-    ranges._columns = lambda a, idx: a[:, idx]
-
-    def segments(x, y):
-        x = np.asarray(x, dtype=float)
-        drawable = np.isfinite(y) & np.isfinite(x)
-        if x.ndim == 1:
-            x = x[None, :]
-        x0, y0, x1, y1 = x[:, :-1], y[:, :-1], x[:, 1:], y[:, 1:]
-        ok = drawable[:, :-1] & drawable[:, 1:]
-        ok &= (x0 != x1) | (y0 != y1)
-        segs = np.empty(ok.shape + (4,))
-        segs[..., 0], segs[..., 1], segs[..., 2], segs[..., 3] = x0, y0, x1, y1
-        return segs[ok], np.count_nonzero(ok, axis=1)
-
-    ranges.segments = layer.segments = segments
-
-
 def _without_paint_filter():
     """pyqtgraph's Python GraphicsView.paintEvent (the scene prepared, with its signal, then the
     painting, all under the GIL) instead of the C++ paintEvent and the viewport's event filter."""
@@ -177,13 +103,12 @@ def _without_paint_filter():
     items.PaintedInCpp.paintEvent = pg.GraphicsView.paintEvent
 
 
+# Measured so (benchmarks/ab_tricks.sh) and removed, the plain version being as good: requests as
+# posted events, the plain-Python frame signal (gui.worker's module doc), reduceat row minima and
+# column picks (gui.plots.ranges), a 1 ms switch interval (gui.app.make_app); the figures are there.
 TRICKS = {
-    "posted": _without_posted,
-    "pysignal": _without_pysignal,
     "cpp-bounds": _without_cpp_bounds,
     "wrapped-lines": _without_wrapped_lines,
-    "switch-interval": _without_switch_interval,
-    "reduceat": _without_reduceat,
     "paint-filter": _without_paint_filter,
 }
 
@@ -459,7 +384,7 @@ def main(argv=None) -> int:
                     help="length of the window's and the headless engine's turns in the paired speed test")
     ap.add_argument("--paired", type=int, default=3, help="budgets trained in turns (0: skip)")
     ap.add_argument("--quick", action="store_true",
-                    help="about 35 s: 30,000 steps, one window run, two paired budgets, one warm launch")
+                    help="about 40 s: 80,000 steps, one window run, two paired budgets, one warm launch")
     ap.add_argument("--without", action="append", default=[], metavar="NAME",
                     help="switch one speed trick off (repeatable; 'list' lists them; 'none' switches nothing "
                          "off but launches main.py as the other settings do, for the A/B run's other half)")
@@ -479,7 +404,7 @@ def main(argv=None) -> int:
         runpy.run_path(sys.argv[0], run_name="__main__")        # (exits)
         return 0
     if args.quick:
-        args.steps, args.repeat, args.paired, args.launches = 30_000, 1, 2, 1
+        args.steps, args.repeat, args.paired, args.launches = 80_000, 1, 2, 1
     exp = experiment(args.runs, args.steps, args.samples, args.hidden)
     print(f"LR Lab window benchmark: K = {args.runs} runs, {args.steps:,} steps, N = {args.samples}, "
           f"H = {args.hidden}, sigmoid, lr {exp.learning_rates[0]:g} … {exp.learning_rates[-1]:g}; "

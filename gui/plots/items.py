@@ -12,6 +12,15 @@ import pyqtgraph as pg
 from .. import style
 
 
+# C++ bounding rectangles (BoundedViewBox, LogAxis, LegendStrip here, and the curve layer's
+# _Surface): Qt asks every item for its bounding rectangle several times at every repaint, and
+# each Python answer takes the GIL from the training thread.  With and without (pyqtgraph's
+# Python methods: ``bench_gui.py --quick --without cpp-bounds``), interleaved, 5 rounds: without,
+# the lowest repaint rate 21 and 24/s at load average 4.7 and 4.0 (with: 25-27/s) and the
+# longest stall 95 and 110 ms (with: 44-71 ms); 59 ms once at load 2.4 (with: 29-31 ms); at
+# load 1.4-2.0 nothing moved (without: 23-28 ms, 82-91 % of headless; with: 27-44 ms, 82-91 %).
+# A goal failed without them, and only without, in 3 of 5 rounds: kept.  Noisy: the
+# longest stall of one run moves by ±20 ms from run to run at the same load.
 class BoundedViewBox(pg.ViewBox):
     """A ViewBox whose auto-range uses the owner's ``bounds`` (view coordinates) where given."""
 
@@ -190,6 +199,12 @@ class PaintedInCpp:
 
     paintEvent = QtWidgets.QGraphicsView.paintEvent
 
+    # With and without (pyqtgraph's paintEvent: ``bench_gui.py --quick --without paint-filter``),
+    # interleaved, 5 rounds: without, the longest stall 22-28 ms at load average 1.5-2.0 (with:
+    # 26-36 ms), 55 ms at load 2.4 (with: 29 ms), 66 ms at 4.7 (with: 67 ms); repaints 26-30/s
+    # both ways; training 82-86 % of headless (with: 81-89 %).  Kept because the stall goal
+    # failed once without it, and not with it, at a load we trust; but it is the least certain of
+    # the kept tricks: a quieter machine may show its plain version is as good.
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._prepare_filter = _PrepareForPaint(self)
