@@ -90,26 +90,13 @@ def _without_wrapped_lines():
     layer.wrapInstance = None
 
 
-def _without_paint_filter():
-    """pyqtgraph's Python GraphicsView.paintEvent (the scene prepared, with its signal, then the
-    painting, all under the GIL) instead of the C++ paintEvent and the viewport's event filter."""
-    import pyqtgraph as pg
-    from gui.plots import items
-
-    def init(self, *args, **kwargs):
-        super(items.PaintedInCpp, self).__init__(*args, **kwargs)
-
-    items.PaintedInCpp.__init__ = init
-    items.PaintedInCpp.paintEvent = pg.GraphicsView.paintEvent
-
-
 # Measured so (benchmarks/ab_tricks.sh) and removed, the plain version being as good: requests as
 # posted events, the plain-Python frame signal (gui.worker's module doc), reduceat row minima and
-# column picks (gui.plots.ranges), a 1 ms switch interval (gui.app.make_app); the figures are there.
+# column picks (gui.plots.ranges), a 1 ms switch interval (gui.app.make_app), the views' C++
+# paintEvent with a paint event filter (gui.plots.items); the figures are there.
 TRICKS = {
     "cpp-bounds": _without_cpp_bounds,
     "wrapped-lines": _without_wrapped_lines,
-    "paint-filter": _without_paint_filter,
 }
 
 

@@ -3,49 +3,19 @@ attributes, internals and memory layouts.  Each test fails loudly, naming the li
 when a new release changes one of them; then the code named in the message must be adapted.
 
 (The C++ bounding rectangles of the axes, the legend and the view box are pinned against
-pyqtgraph's own methods in tests/test_plots.py: test_items_asked_at_every_repaint_...; the
-paint filter's prepared scene and the view box's prepareForPaint in test_views_paint_in_cpp_...
-and test_a_plot_whose_view_box_alone_listens_....)
+pyqtgraph's own methods in tests/test_plots.py: test_items_asked_at_every_repaint_....)
 """
 from __future__ import annotations
 
 import inspect
-import re
 
 import numpy as np
-import pytest
 import PySide6
 from PySide6 import QtCore, QtGui, QtWidgets
 import pyqtgraph as pg
 
 PG = f"pyqtgraph {pg.__version__}"
 QT = f"PySide6 {PySide6.__version__}"
-
-
-def _body(function) -> list[str]:
-    """The statements of a function's body (docstring and comments left out), one a line."""
-    lines = inspect.getsource(function).splitlines()[1:]
-    out = [re.sub(r"#.*", "", line).strip() for line in lines]
-    return [line for line in out if line and not line.startswith(('"""', "'''"))]
-
-
-def test_graphics_view_paint_event_only_prepares_the_scene_then_paints():
-    """gui.plots.items.PaintedInCpp replaces pyqtgraph's Python GraphicsView.paintEvent by the C++
-    one and an event filter that calls scene.prepareForPaint: right only while pyqtgraph's does
-    nothing else."""
-    assert _body(pg.GraphicsView.paintEvent) == ["self.scene().prepareForPaint()",
-                                                 "return super().paintEvent(ev)"], (
-        f"{PG}: GraphicsView.paintEvent changed; gui.plots.items.PaintedInCpp must do what it does now")
-
-
-def test_the_view_box_prepares_for_paint_from_the_scenes_signal(qtbot):
-    """gui.plots.items._ThemedPlot.prepare_scene calls ViewBox.prepareForPaint itself when the view
-    box is the scene's only listener to sigPrepareForPaint."""
-    assert callable(getattr(pg.ViewBox, "prepareForPaint", None)), f"{PG}: ViewBox.prepareForPaint is gone"
-    widget = pg.PlotWidget()
-    qtbot.addWidget(widget)
-    assert widget.scene().receivers(QtCore.SIGNAL("sigPrepareForPaint()")) == 1, (
-        f"{PG}: the scene's sigPrepareForPaint has another listener than the view box in a plain plot")
 
 
 def test_export_options_are_in_the_private_export_opts(qtbot):
