@@ -2,8 +2,13 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--runs 16] [--steps 100000]
         [--samples 100] [--hidden 2] [--repeat 3] [--paired 3] [--turns 0.5] [--launches 3] [--profile FILE]
+        [--quick] [--without NAME ...]
 
-About 5 minutes.  The issue's setting: K = 16 runs (learning rates spread over
+About 5 minutes (``--quick``: about 40 s, 80,000 steps, one window run, two paired budgets,
+one warm launch; noisier, for interleaved A/B runs).  ``--without NAME`` (repeatable) measures
+the window with one of its speed tricks switched off, the plain version put back by a
+monkeypatch made here before the window is built (and in each ``main.py`` launched for the
+first paint): see TRICKS below, ``--without list`` prints them.  The issue's setting: K = 16 runs (learning rates spread over
 0.01 … 3, so some converge, some oscillate and some diverge), N = 100 samples of
 y = 2x + 1 + noise, H = 2 hidden units, 100,000 steps at full speed, the window at
 1600 × 1000 showing the overlay (loss curves, fits, parameters).  ``--repeat`` window
@@ -60,6 +65,46 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 import numpy as np  # noqa: E402
 
 from core.experiment import Experiment  # noqa: E402
+
+# -- the window's speed tricks, and their plain versions ---------------------------------------
+# Each trick works around the GIL shared by the GUI thread and the training thread (see
+# gui.worker's module doc).  ``--without NAME`` puts the plain version back, so that the trick
+# can be judged by the goals below with and without it (interleaved A/B runs: README).
+def _without_cpp_bounds():
+    """pyqtgraph's Python boundingRect/shape for the view box, the axes and the legend, and a
+    Python boundingRect on the curve layer's surface, instead of QGraphicsWidget's C++ ones."""
+    import pyqtgraph as pg
+    from PySide6 import QtWidgets
+    from gui.plots import items, layer
+    items.BoundedViewBox.boundingRect = pg.ViewBox.boundingRect
+    items.BoundedViewBox.shape = pg.GraphicsWidget.shape
+    items.LogAxis.boundingRect = pg.AxisItem.boundingRect
+    items.LegendStrip.boundingRect = pg.LegendItem.boundingRect
+    items.LegendStrip.shape = pg.GraphicsWidget.shape
+    layer._Surface.boundingRect = lambda self: QtWidgets.QGraphicsRectItem.boundingRect(self)
+
+
+def _without_wrapped_lines():
+    """draw_segments builds a list of QLineF per curve instead of wrapping the array's memory."""
+    from gui.plots import layer
+    layer.wrapInstance = None
+
+
+# Measured so (benchmarks/ab_tricks.sh) and removed, the plain version being as good: requests as
+# posted events, the plain-Python frame signal (gui.worker's module doc), reduceat row minima and
+# column picks (gui.plots.ranges), a 1 ms switch interval (gui.app.make_app), the views' C++
+# paintEvent with a paint event filter (gui.plots.items); the figures are there.
+TRICKS = {
+    "cpp-bounds": _without_cpp_bounds,
+    "wrapped-lines": _without_wrapped_lines,
+}
+
+
+def without(names) -> None:
+    """Put back the plain version of each trick named (before any window is built)."""
+    for name in names:
+        TRICKS[name]()
+
 
 GOAL_FPS = 25.0           # "holds at the timer's ~30 per second": no one-second window under this
 GOAL_STALL_MS = 50.0
@@ -264,7 +309,7 @@ def window_run(exp: Experiment, profile: str | None):
                 progress=progress, gui_cpu=cpu, worker_cpu=worker_cpu)
 
 
-def first_paint(launches: int):
+def first_paint(launches: int, without_names=()):
     """Spawn ``python main.py`` and time its first painted window (and when its plots are drawn).
 
     The first launch may compile LR Lab's sources to bytecode (``__pycache__``); it is
@@ -279,7 +324,11 @@ def first_paint(launches: int):
                        LRLAB_SETTINGS=os.path.join(tmp, "settings.ini"))
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             t0 = time.perf_counter()
-            proc = subprocess.run([sys.executable, os.path.join(ROOT, "main.py")], cwd=ROOT, env=env,
+            command = [sys.executable, os.path.join(ROOT, "main.py")]
+            if without_names:               # (through this script, which patches, then runs main.py)
+                command = [sys.executable, os.path.abspath(__file__), "--launch-main"] + [
+                    a for name in without_names for a in ("--without", name)]
+            proc = subprocess.run(command, cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=120)
             if proc.returncode != 0 or not os.path.exists(record):
                 print(f"  main.py failed (status {proc.returncode}): {proc.stderr.strip()}")
@@ -321,13 +370,36 @@ def main(argv=None) -> int:
     ap.add_argument("--turns", type=float, default=0.5, metavar="SECONDS",
                     help="length of the window's and the headless engine's turns in the paired speed test")
     ap.add_argument("--paired", type=int, default=3, help="budgets trained in turns (0: skip)")
+    ap.add_argument("--quick", action="store_true",
+                    help="about 40 s: 80,000 steps, one window run, two paired budgets, one warm launch")
+    ap.add_argument("--without", action="append", default=[], metavar="NAME",
+                    help="switch one speed trick off (repeatable; 'list' lists them; 'none' switches nothing "
+                         "off but launches main.py as the other settings do, for the A/B run's other half)")
+    ap.add_argument("--launch-main", action="store_true", help=argparse.SUPPRESS)   # (first_paint's child)
     args = ap.parse_args(argv)
+    if "list" in args.without:
+        for name, fn in TRICKS.items():
+            print(f"{name:16} {fn.__doc__.split(chr(10))[0]}")
+        return 0
+    unknown = [n for n in args.without if n not in TRICKS and n != "none"]
+    if unknown:
+        ap.error(f"--without: unknown trick {unknown[0]!r} (one of: {', '.join(TRICKS)}, none)")
+    without([n for n in args.without if n != "none"])
+    if args.launch_main:
+        import runpy
+        sys.argv = [os.path.join(ROOT, "main.py")]
+        runpy.run_path(sys.argv[0], run_name="__main__")        # (exits)
+        return 0
+    if args.quick:
+        args.steps, args.repeat, args.paired, args.launches = 80_000, 1, 2, 1
     exp = experiment(args.runs, args.steps, args.samples, args.hidden)
     print(f"LR Lab window benchmark: K = {args.runs} runs, {args.steps:,} steps, N = {args.samples}, "
           f"H = {args.hidden}, sigmoid, lr {exp.learning_rates[0]:g} … {exp.learning_rates[-1]:g}; "
           f"{os.cpu_count()} CPUs, QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM')}")
 
-    launches = first_paint(args.launches) if args.launches else []
+    if args.without:
+        print("without: " + ", ".join(args.without))
+    launches = first_paint(args.launches, args.without) if args.launches else []
 
     headless_rates, runs = [headless(exp)], []
     for i in range(args.repeat):
@@ -396,6 +468,9 @@ def main(argv=None) -> int:
     ]
     for name, ok, figure in results:
         print(f"{verdict(ok)}  {name}: {figure}")
+    gui = med([r["gui"] for r in runs])
+    print(f"summary without={'+'.join(args.without) or '-'} load={os.getloadavg()[0]:.2f} fps_min={fps:.0f} "
+          f"stall_ms={stall:.0f} speed={speed:.3f} first_paint_s={fp:.2f} gui_cpu={gui:.3f} memory_mb={memory:.0f}")
     return 0 if all(ok for _, ok, _ in results) else 1
 
 

@@ -2,11 +2,12 @@
 analysis jobs (gui.jobs):
 
 * ``Worker``: a QObject living in its own QThread that handles *requests* in order.  A
-  request is a posted event (``Worker.post``, from the GUI thread): ``postEvent`` keeps the
-  GIL, where a queued ``Signal.emit`` hands it over (see gui.worker's module doc).  Each
-  request carries an increasing id; the GUI thread writes ``cancel_upto`` (an int, an atomic
-  store under the GIL) and the worker abandons requests with an id at or below it, between
-  two pieces of work.
+  request is the worker's ``requested`` signal emitted from the GUI thread (``Worker.post``),
+  queued to the worker's thread.  (It was a posted event, as ``postEvent`` keeps the GIL
+  where ``Signal.emit`` hands it over; at ~30 requests a second no goal of the window
+  benchmark moved without it: see gui.worker's module doc.)  Each request carries an
+  increasing id; the GUI thread writes ``cancel_upto`` (an int, an atomic store under the
+  GIL) and the worker abandons requests with an id at or below it, between two pieces of work.
 * ``Background``: the GUI-side owner of one worker thread: starts it, and stops it (cancel,
   end the event loop, wait) on ``stop()`` or when its owner is garbage-collected, so Qt never
   destroys a running QThread.
@@ -20,33 +21,26 @@ from __future__ import annotations
 
 import weakref
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
-
-_REQUEST = QEvent.Type(QEvent.registerEventType())
-
-
-class _Request(QEvent):
-    def __init__(self, args):
-        super().__init__(_REQUEST)
-        self.args = args
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 
 class Worker(QObject):
     """Lives in a worker thread; ``handle(*args)`` runs for each posted request, in order."""
 
+    requested = Signal(object)        # (emitted in the GUI thread: a queued connection)
+
     def __init__(self):
         super().__init__()
         self.cancel_upto = 0          # written by the GUI thread: requests with an id <= it are abandoned
+        self.requested.connect(self._on_self_requested)
 
     def post(self, *args) -> None:
         """(GUI thread) Queue ``handle(*args)`` in the worker's thread."""
-        QCoreApplication.postEvent(self, _Request(args))
+        self.requested.emit(args)
 
-    def event(self, event) -> bool:
-        if event.type() == _REQUEST:
-            self.handle(*event.args)
-            return True
-        return super().event(event)
+    @Slot(object)
+    def _on_self_requested(self, args) -> None:
+        self.handle(*args)
 
     def handle(self, *args) -> None:
         raise NotImplementedError

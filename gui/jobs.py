@@ -13,7 +13,7 @@ Threads and ownership (as gui.worker)::
               ◀─ part(id, value) ──────  value it yields, and its return value last)
               ◀─ error(id, message) ───
 
-The thread, the request (a posted event) and its cancellation are gui.background's, as
+The thread, the request (a queued signal) and its cancellation are gui.background's, as
 for the training.  Every worker signal goes, queued, to a slot of the runner, a QObject
 of the GUI thread, so the slots the views connect run in the GUI thread.  A new
 ``submit`` supersedes the job before it: the old one is cancelled (a generator stops at

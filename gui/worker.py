@@ -26,13 +26,15 @@ on a small VM).  Python code hands the GIL over wherever it releases it, and PyS
 releases it more often than one would think: in every ``Signal.emit`` (with or without
 receivers), and whenever a Qt object made from Python (a QRectF, a QPainter...) is
 deleted.  numpy releases it in loops over more than 500 numbers and in 2-D fancy
-indexing (see gui.plots.ranges).  So the per-frame paths avoid them: requests are
-posted events (``postEvent`` keeps the GIL), reports are published in an attribute that
-the GUI thread reads at its next tick (a frame is drawn at a tick anyway), the frame
-signal is a plain-Python ``PySignal``, and the views make no Qt objects per frame.
-Measured on the window benchmark (16 runs at full speed): the training thread's
-voluntary context switches went from ~40 a frame to ~20 (from ~11 to ~6 with the
-views' drawing switched off: what the requests and reports cost).
+indexing.  So reports are published in an attribute that the GUI thread reads at its
+next tick (a frame is drawn at a tick anyway), and the views make no Qt objects per
+frame.  Requests (gui.background) and the frame signal are ordinary queued and direct
+Qt signals: ~30 a second each, and their hand-overs do not show on the window
+benchmark.  (They were a posted event and a plain-Python signal; with and without,
+interleaved ``bench_gui.py --quick --without posted|pysignal`` runs, 3 rounds, load
+average 1.7-3.7: the lowest repaint rate 26-30/s without, 25-30/s with, the longest stall 25-59 ms
+without against 28-58 ms with, training 84-89 % of headless without against 77-88 %
+with: no goal moved, and the plain versions are the code now.)
 
 So a frame draws only what changed (see gui.plots), and the frame rate is bounded both
 by FRAME_MS and by what frames cost: at the tick after a frame, the GUI thread's CPU time
@@ -43,9 +45,7 @@ of starving the training; at least MIN_FPS are drawn whatever they cost, and a c
 frame (a new axis range) is followed by REST times its cost without one, so that input
 and timers get the GUI thread in between.  Training runs in ~30 ms slices: a
 ``Trainer.step`` call has a fixed cost (its outcome bookkeeping), so the fewer the
-better.  ``make_app`` lowers the interpreter's switch interval so that a waiting GUI
-thread gets the GIL within 1 ms rather than 5 ms (input and timers stay prompt while
-training runs flat out).
+better.
 
 Why not ``superqt.utils.thread_worker``: its GeneratorWorker is a QRunnable on the
 global QThreadPool running a free loop around a generator.  Pausing polls with
@@ -98,25 +98,6 @@ SHARPNESS_POINTS = 250         # λ_max measurements per budget (the "Why it div
 TRAIL = 6                      # at a paced speed, fits of this many previous steps are kept (the trail)
 
 PAUSED, RUNNING, FINISHED = "paused", "running", "finished"
-
-class PySignal:
-    """``connect`` / ``disconnect`` / ``emit`` for callbacks of the GUI thread, in plain Python:
-    PySide6 releases the GIL in every ``Signal.emit`` (see the module doc), and the frame
-    signal is emitted 30 times a second while the training thread runs."""
-
-    def __init__(self):
-        self._slots = []
-
-    def connect(self, slot) -> None:
-        self._slots.append(slot)
-
-    def disconnect(self, slot) -> None:
-        self._slots.remove(slot)
-
-    def emit(self, *args) -> None:
-        for slot in list(self._slots):
-            slot(*args)
-
 
 class TrainWorker(Worker):
     """Lives in the worker thread; steps the Trainer it was last sent, on each posted request
@@ -224,13 +205,13 @@ class TrainingController(QObject):
     trainer_sent = Signal(int, object, object, object, object)
     reset_done = Signal()           # a new experiment at step 0: views rebuild their runs
     state_changed = Signal(str)     # PAUSED, RUNNING or FINISHED
+    frame = Signal()                # new numbers to draw; at most one per FRAME_MS
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._background = Background(self, TrainWorker(), "lrlab-training")
         self._worker, self._thread = self._background.worker, self._background.thread
         self.trainer_sent.connect(self._worker._on_controller_trainer_sent, Qt.QueuedConnection)
-        self.frame = PySignal()         # new numbers to draw; at most one per FRAME_MS
         self._report = None             # the worker's last report taken (see _take_report)
         # (If the controller is dropped without shutdown(), its window deleted unclosed, the
         # thread is stopped before the QThread object goes: never "Destroyed while running".)
@@ -462,8 +443,6 @@ class TrainingController(QObject):
         self._next_request += 1
         self._pending.add(request)
         self._background.post(request, self._generation, n, 0 if n < 0 else TRAIL, fits)
-        if not self._timer.isActive():                   # (it takes the report)
-            self._timer.start()
         if not self._timer.isActive():                   # (it takes the report)
             self._timer.start()
 

@@ -11,7 +11,6 @@ from core.explain import tutorial_step
 from gui import style
 from gui.plots import (FitPlot, LossPlot, LossSeries, ParamPanel, SmallMultiples, decimate, healthy_runs,
                        nice_ceil, quantize_bounds, segments, trail_alpha)
-from gui.analysis_views.common import _Plot as CurvePlot
 from gui.render import export_png, save_loss_png
 
 LRS = (0.01, 0.1, 0.5)
@@ -317,47 +316,6 @@ def test_drawing_only_the_new_steps_gives_the_same_picture(qtbot):
     plot.layer.invalidate()                                     # the same picture drawn in one go
     qtbot.waitUntil(lambda: plot.layer.full_renders > renders)
     assert plot.grab().toImage() == grown
-
-
-@pytest.mark.parametrize("make", [LossPlot, SmallMultiples, CurvePlot], ids=["loss", "panels", "why"])
-def test_views_paint_in_cpp_without_pyqtgraphs_python_paint_event(qtbot, monkeypatch, make):
-    """pyqtgraph's Python GraphicsView.paintEvent would hold the GIL through all the painting
-    (the training thread waits): our views bypass it and still prepare the scene first."""
-    calls = []
-    monkeypatch.setattr(pg.GraphicsView, "paintEvent", lambda self, ev: calls.append(ev))
-    widget = make()
-    qtbot.addWidget(widget)
-    widget.resize(400, 300)
-    widget.show()
-    qtbot.waitExposed(widget)
-    view = getattr(widget, "graphics", widget)                  # the side-by-side panels' view
-    prepared = []
-    view.scene().sigPrepareForPaint.connect(lambda: prepared.append(True))
-    view.viewport().update()
-    qtbot.waitUntil(lambda: bool(prepared))                     # painted, the scene prepared first
-    assert not calls
-
-
-def test_a_plot_whose_view_box_alone_listens_is_prepared_without_a_signal(loss_plot, qtbot, monkeypatch):
-    """PySide6 releases the GIL in every Signal.emit, so before each paint the loss plot calls its
-    view box's prepareForPaint itself (a pending range change is applied all the same); with
-    another listener (a TextItem) it emits the scene's signal as pyqtgraph does."""
-    emitted = []
-    scene_prepare = pg.GraphicsScene.prepareForPaint
-    monkeypatch.setattr(pg.GraphicsScene, "prepareForPaint", lambda self: (emitted.append(1), scene_prepare(self)))
-    loss_plot.show()
-    qtbot.waitExposed(loss_plot)
-    vb = loss_plot.view_box
-    vb.setRange(xRange=(0, 123), padding=0)                      # applied when prepared for paint
-    assert vb._matrixNeedsUpdate
-    loss_plot.viewport().update()
-    qtbot.waitUntil(lambda: not vb._matrixNeedsUpdate)
-    assert not emitted and vb.viewRange()[0] == pytest.approx([0, 123])
-    loss_plot.plotItem.addItem(pg.TextItem("a listener"))        # (it connects when first painted)
-    loss_plot.viewport().update()
-    qtbot.waitUntil(lambda: loss_plot.scene().receivers(QtCore.SIGNAL("sigPrepareForPaint()")) == 2)
-    loss_plot.viewport().update()
-    qtbot.waitUntil(lambda: bool(emitted))
 
 
 def test_linear_axis_range_ignores_the_explosion(loss_plot):

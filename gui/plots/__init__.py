@@ -19,8 +19,6 @@ leaves the training thread (which shares the GIL with the painting) most of the 
 * What does not change while training is kept as a pixmap (axes with their grid, label
   texts, the data points), legend entries are skipped when a repaint does not touch the
   legend, markers are plain Qt items: a repaint of new points calls little Python.
-* The views paint in C++ (``PaintedInCpp``): pyqtgraph's Python paintEvent held the
-  GIL through the whole scene's painting; now only the items' own Python methods do.
 * Lines are drawn non-antialiased as segments (``draw_segments``): Qt strokes a wide,
   antialiased zigzag polyline ~100 times slower.
 
@@ -31,7 +29,7 @@ drawing), ``items`` (shared pyqtgraph pieces), ``loss`` (LossPlot), ``fit`` (Fit
 from .ranges import (LossSeries, decimate, fit_bounds, format_number, healthy_runs, log10_positive, loss_bounds,
                      nice_ceil, off_chart, quantize_bounds, segments)
 from .layer import CurveLayer, draw_segments
-from .items import (BoundedViewBox, LegendStrip, LogAxis, PaintedInCpp, PixelLabel, ThemedPlot, cache_axes,
+from .items import (BoundedViewBox, LegendStrip, LogAxis, PixelLabel, ThemedPlot, cache_axes,
                     cross_marker, set_view_bounds)
 from .loss import LossPlot
 from .fit import FitCurves, FitPlot, trail_alpha
@@ -42,7 +40,7 @@ __all__ = [
     "LossSeries", "decimate", "fit_bounds", "format_number", "healthy_runs", "log10_positive", "loss_bounds",
     "nice_ceil", "off_chart", "quantize_bounds", "segments",
     "CurveLayer", "draw_segments",
-    "BoundedViewBox", "LegendStrip", "LogAxis", "PaintedInCpp", "PixelLabel", "ThemedPlot", "cache_axes", "cross_marker",
+    "BoundedViewBox", "LegendStrip", "LogAxis", "PixelLabel", "ThemedPlot", "cache_axes", "cross_marker",
     "set_view_bounds",
     "LossPlot",
     "FitCurves", "FitPlot", "trail_alpha",

@@ -12,6 +12,16 @@ import pyqtgraph as pg
 from .. import style
 
 
+# C++ bounding rectangles (BoundedViewBox, LogAxis, LegendStrip here, and the curve layer's
+# _Surface): Qt asks every item for its bounding rectangle several times at every repaint, and
+# each Python answer takes the GIL from the training thread.  With and without (pyqtgraph's
+# Python methods: ``bench_gui.py --quick --without cpp-bounds``), interleaved, 5 rounds: without,
+# the lowest repaint rate 21 and 24/s at load average 4.7 and 4.0 (with: 25-27/s) and the
+# longest stall 95 and 110 ms (with: 44-71 ms); 59 ms once at load 2.4 (with: 29-31 ms); at
+# load 1.4-2.0 nothing moved (without: 23-28 ms, 82-91 % of headless; with: 27-44 ms, 82-91 %),
+# nor at full length, load 0.9, 2 rounds (without: 30/s, 28-33 ms, 85 %; with: 29-30/s,
+# 27-35 ms, 85-88 %).  A goal failed without them, and only without, in 3 of 7 rounds, all on a
+# loaded machine: kept for it.  Noisy: one run's longest stall moves by ±20 ms at the same load.
 class BoundedViewBox(pg.ViewBox):
     """A ViewBox whose auto-range uses the owner's ``bounds`` (view coordinates) where given."""
 
@@ -168,48 +178,18 @@ class LegendStrip(pg.LegendItem):
         ev.ignore()
 
 
-class _PrepareForPaint(QtCore.QObject):
-    """Event filter on a view's viewport: tells the scene it is about to be painted (pyqtgraph's
-    deferred view-range and auto-range updates), then lets the paint event go on in C++."""
-
-    def eventFilter(self, obj, event):
-        if event.type() == QtCore.QEvent.Type.Paint:
-            self.parent().prepare_scene()
-        return False
-
-
-class PaintedInCpp:
-    """Mixed into a pyqtgraph view (first among its bases): its paint events run in C++ only.
-
-    pyqtgraph's GraphicsView.paintEvent is a Python method (it calls scene.prepareForPaint,
-    then QGraphicsView.paintEvent).  A C++ call made from Python keeps the GIL, so the whole
-    scene's painting - all the rasterising under the items' own paint methods - held it,
-    and the training thread waited.  Here paintEvent is the C++ one again (shiboken sees
-    no Python override), and prepareForPaint comes from an event filter that returns
-    before the painting starts: the GIL is held only inside the items' Python methods."""
-
-    paintEvent = QtWidgets.QGraphicsView.paintEvent
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._prepare_filter = _PrepareForPaint(self)
-        self.viewport().installEventFilter(self._prepare_filter)
-
-    def prepare_scene(self) -> None:
-        """Before each paint: pyqtgraph's ``GraphicsScene.prepareForPaint`` (its view boxes apply
-        deferred range changes)."""
-        self.scene().prepareForPaint()
+# pyqtgraph's own views paint (its Python GraphicsView.paintEvent prepares the scene, then
+# paints).  (They painted in C++, prepared by a paint event filter, so that the GIL was not held
+# through all the painting.  With and without, interleaved: ``bench_gui.py`` at full length,
+# 2 rounds, load average 0.9: without, repaints 30/s, the longest stall 25-30 ms, training 84-87 %
+# of headless; with, 29-30/s, 27-33 ms, 85-88 %; ``--quick``, 5 rounds, load 1.5-4.7: the same
+# but for one run at load 2.4 (a 55 ms stall against 29 ms; one run's stall moves by ±20 ms).
+# The plain version is as good.)
+_LayoutWidget = pg.GraphicsLayoutWidget            # (the side-by-side panels' view)
 
 
-class _LayoutWidget(PaintedInCpp, pg.GraphicsLayoutWidget):
-    pass
-
-
-_PREPARE_FOR_PAINT = QtCore.SIGNAL("sigPrepareForPaint()")
-
-
-class ThemedPlot(PaintedInCpp, pg.PlotWidget):
-    """Every plot's base: a PlotWidget painted in C++, with a BoundedViewBox, log-capable axes
+class ThemedPlot(pg.PlotWidget):
+    """Every plot's base: a PlotWidget with a BoundedViewBox, log-capable axes
     (``left_axis`` / ``bottom_axis``, LogAxis by default), projector fonts, axis labels, an
     optional legend strip and a light/dark theme (``set_dark``)."""
 
@@ -245,15 +225,6 @@ class ThemedPlot(PaintedInCpp, pg.PlotWidget):
 
 class _ThemedPlot(ThemedPlot):
     """The training plots' base: a ThemedPlot with cached axes, a fixed left-axis width and per-run items."""
-
-    def prepare_scene(self) -> None:
-        """As PaintedInCpp's, but with no Signal.emit where the view box is the only item that
-        listens (PySide6 releases the GIL in every emit: see gui.worker); a TextItem listens too."""
-        scene = self.scene()
-        if scene.receivers(_PREPARE_FOR_PAINT) == 1:
-            self.plotItem.vb.prepareForPaint()
-        else:
-            scene.prepareForPaint()
 
     def __init__(self, parent=None, dark: bool = False, xlabel: str = "", ylabel: str = ""):
         super().__init__(parent, dark, xlabel, ylabel, legend_columns=None)

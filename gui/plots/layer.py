@@ -11,7 +11,15 @@ import pyqtgraph as pg
 
 from .ranges import _bucket_x, _polyline, decimate, segments
 
-try:                    # numpy rows -> QLineF[] without a copy (what pyqtgraph's PlotCurveItem does)
+# numpy rows -> QLineF[] without a copy (what pyqtgraph's PlotCurveItem does; the layout is
+# pinned by tests/test_pinned.py).  The plain version, a list of QLineF made from Python per
+# curve, makes Qt objects whose deletion each hands the GIL over.  With and without
+# (``bench_gui.py --quick --without wrapped-lines``), interleaved, 5 rounds: without, the GUI
+# thread's CPU share 10-15 % (with: 7-12 %), the longest stall 49-65 ms at load average 1.2-3.2
+# (with: 27-45 ms, once 71 ms) and 225 ms at 5.6 (with: 53-88 ms), training 78 % of headless at
+# load 1.2 (with: 84-87 %).  A goal failed without it, and only without, in 3 of 5 rounds (both
+# ways in the other two, at load 3.2 and 5.6): kept.
+try:
     from shiboken6 import wrapInstance
 except ImportError:     # pragma: no cover
     wrapInstance = None
@@ -38,7 +46,8 @@ def draw_segments(painter: QtGui.QPainter, segs: np.ndarray, counts, pens) -> No
 class _Surface(QtWidgets.QGraphicsRectItem):
     """Where a CurveLayer paints: a C++ item the size of the view, whose paint is the layer's.
     Qt asks an item for its bounding rectangle several times at every repaint; a C++ item's
-    answer takes no GIL from the training thread (see gui.worker), a Python item's does."""
+    answer takes no GIL from the training thread (see gui.worker), a Python item's does
+    (measured with the other C++ bounding rectangles: gui.plots.items)."""
 
     def __init__(self, layer: "CurveLayer"):
         super().__init__(layer)

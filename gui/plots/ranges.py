@@ -19,31 +19,21 @@ NICE = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)   # the step axis grows th
 LOG_GRID = 0.5            # decades: a log loss axis's ends move in these steps
 
 
-# The GUI thread works on the curves at every frame while the training thread runs.  numpy
-# releases the GIL inside a whole-array loop of more than 500 elements and in any fancy
-# indexing of a 2-D array, and each release hands the GIL to the training thread and back
-# (a context switch for it, ~0.1 ms on a small VM).  ``reduceat`` and 1-D indexing keep the
-# GIL: the helpers below do row minima and column picks with them.
-_WHOLE_ROW = np.zeros(1, dtype=np.intp)
-_SEGMENT = np.dtype((np.void, 32))       # one line segment (x0, y0, x1, y1 as float64) as one item
-
-
+# (Row minima and column picks were ``reduceat`` forms, which keep the GIL where a 2-D
+# reduction or fancy indexing of more than 500 numbers hands it to the training thread and
+# back.  With and without, interleaved ``bench_gui.py --quick --without reduceat`` runs, 4
+# rounds, load average 2.0-4.6: the lowest repaint rate 30/s without against 29-31/s with
+# (24 against 26-27 at load 4.6, where the stall goal failed both ways: 76 against 66-67 ms),
+# the longest stall 30-43 ms against 25-36 ms otherwise, training 81-89 % of headless against
+# 78-89 %: no goal moved that could be trusted; the plain forms are the code.)
 def _row_fmin(a: np.ndarray) -> np.ndarray:
     """(K,) NaN-ignoring minimum of each row of ``a`` (K, n ≥ 1)."""
-    return np.fmin.reduceat(a, _WHOLE_ROW, axis=1)[:, 0]
+    return np.fmin.reduce(a, axis=1)
 
 
 def _row_fmax(a: np.ndarray) -> np.ndarray:
     """(K,) NaN-ignoring maximum of each row of ``a`` (K, n ≥ 1)."""
-    return np.fmax.reduceat(a, _WHOLE_ROW, axis=1)[:, 0]
-
-
-def _columns(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``a[:, idx]``: reduceat over [i, i + 1) is the element at i (even where it is NaN)."""
-    pairs = np.empty(2 * idx.size, dtype=np.intp)
-    pairs[0::2] = idx
-    np.minimum(idx + 1, a.shape[1] - 1, out=pairs[1::2])     # (an index ≥ the next one: a[:, i] alone)
-    return np.fmin.reduceat(a, pairs, axis=1)[:, 0::2]
+    return np.fmax.reduce(a, axis=1)
 
 
 def _drawable(a: np.ndarray, positive: bool) -> np.ndarray:
@@ -326,7 +316,7 @@ def decimate(values: np.ndarray, cols: np.ndarray, log: bool = False):
         values = np.where(_drawable(values, True), values, np.nan)
         lo = np.fmin.reduceat(values, starts, axis=1)
         hi = np.fmax.reduceat(values, starts, axis=1)
-    both = _columns(values, np.concatenate((starts, ends)))
+    both = values[:, np.concatenate((starts, ends))]
     first, last = both[:, :starts.size], both[:, starts.size:]
     first = np.where(np.isnan(first), hi, first)
     last = np.where(np.isnan(last), lo, last)
@@ -371,5 +361,4 @@ def segments(x: np.ndarray, y: np.ndarray):
     ok &= (x0 != x1) | (y0 != y1)
     segs = np.empty(ok.shape + (4,))
     segs[..., 0], segs[..., 1], segs[..., 2], segs[..., 3] = x0, y0, x1, y1
-    picked = segs.reshape(-1, 4).view(_SEGMENT)[:, 0][ok.ravel()]      # (1-D: see _row_fmin)
-    return picked.view(np.float64).reshape(-1, 4), np.count_nonzero(ok, axis=1)
+    return segs[ok], np.count_nonzero(ok, axis=1)
