@@ -32,3 +32,14 @@ def type_in(widget, text, enter=True):
     QTest.keyClicks(widget, text)
     if enter:
         QTest.keyClick(widget, Qt.Key_Return)
+
+
+def make_window(qtbot, settings_path, experiment):
+    """The main window on ``experiment``, with its own QSettings file, shown."""
+    from PySide6.QtCore import QSettings
+    from gui.main_window import MainWindow
+    w = MainWindow(experiment=experiment, settings=QSettings(str(settings_path), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import conftest
+
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402
@@ -17,7 +19,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from core import lessons  # noqa: E402
 from core.experiment import preset  # noqa: E402
 from gui.lessons import LessonProgress, lesson_html  # noqa: E402
-from gui.main_window import SETTINGS_ENV, MainWindow  # noqa: E402
+from gui.main_window import SETTINGS_ENV  # noqa: E402
 from gui.worker import FINISHED, FULL_SPEED  # noqa: E402
 
 TIMEOUT = 60_000
@@ -33,11 +35,7 @@ def private_settings(tmp_path, monkeypatch):
 
 
 def make_window(qtbot, settings_path):
-    w = MainWindow(experiment=preset("tutorial"), settings=QSettings(str(settings_path), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return conftest.make_window(qtbot, settings_path, preset("tutorial"))
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import conftest
+
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
@@ -46,11 +48,7 @@ def private_settings(tmp_path, monkeypatch):
 
 
 def make_window(qtbot, settings_path, experiment=SMALL):
-    w = MainWindow(experiment=experiment, settings=QSettings(str(settings_path), QSettings.IniFormat))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return conftest.make_window(qtbot, settings_path, experiment)
 
 
 @pytest.fixture
