@@ -116,8 +116,8 @@ class Experiment:
         """
         K, H, steps = len(self.learning_rates), self.hidden, self.steps
         N = self.n_samples() if n_samples is None else int(n_samples)
-        mlp = self.model == "mlp"
-        P = 3 * H + 1 if mlp else 2
+        spec = self.model_spec()
+        mlp, P = spec.has_hidden_layer, spec.n_params
         if self.batch_size is not None and self.batch_size < N:
             loss_records += 1                   # the mini-batch losses beside the whole-data ones
         floats = (loss_records * K * (steps + 1)
@@ -136,7 +136,7 @@ class Experiment:
         if need > limit:
             K = len(self.learning_rates)
             sizes = (f"{K} run{'s' if K > 1 else ''} × {N} samples"
-                     + (f" × {self.hidden} hidden units" if self.model == "mlp" else "")
+                     + (f" × {self.hidden} hidden units" if self.model_spec().has_hidden_layer else "")
                      + f", {self.steps} steps")
             raise ConfigError(f"the experiment needs about {_gib(need)} of memory ({sizes}); the limit is "
                               f"{_gib(limit)} (half of this machine's memory): use fewer runs, samples, "
