@@ -198,11 +198,8 @@ def cmd_train(args) -> int:
     exp.check_working_set(len(data), hessian_runs=min(32, noted) * len(exp.learning_rates))   # Trainer's batches
     trainer = exp.trainer(data, sharpness_every=every)
     adaptive = [r.adaptive for r in exp.recipes()]
-    if every and any(adaptive):           # RMSprop, Adam: their preconditioner at the measured steps
-        from core.recipes import train_measuring_preconditioned_sharpness
-        _, precond_sharpness = train_measuring_preconditioned_sharpness(trainer, every)
-    else:
-        trainer.step(exp.steps)
+    trainer.step(exp.steps)
+    precond_sharpness = trainer.preconditioned_sharpness if every else None   # RMSprop, Adam (None: no such run)
     runs = summarize(exp.learning_rates, trainer.loss_history(), trainer.outcomes,
                      trainer.diverged_steps())
     labels = column_labels(exp.recipes())

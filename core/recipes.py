@@ -174,35 +174,5 @@ ADAPTIVE_NOTE = ("RMSprop and Adam: no forecast at the initial point is exact �
 
 
 # -- the preconditioned sharpness, measured as the runs train -----------------------------------------
-def train_measuring_preconditioned_sharpness(trainer, every: int):
-    """Train to the budget, ``every`` updates at a time, and at step 0 and every ``every`` steps
-    (the trainer's ``sharpness_steps``) take λ_max(P^(−1/2) H P^(−1/2)) of each run, P the
-    diagonal its optimizer divides by at its last update (core.optim ``preconditioner``: √v̂ + ε
-    for Adam, √s + ε for RMSprop; 1 before the first update and for the other optimizers).
-    Returns (steps, (K, M) values; NaN for a run that has stopped)."""
-    from .curvature import preconditioned_eigenvalues
-    rule, P = trainer.rule, trainer.theta.shape[1]
-    steps, thetas, preconds, active = [], [], [], []
-
-    def note():
-        steps.append(trainer.t)
-        thetas.append(trainer.theta.copy())
-        preconds.append(rule.preconditioner(P) if hasattr(rule, "preconditioner") else np.ones_like(trainer.theta))
-        active.append(trainer.active.copy())
-
-    note()
-    while not trainer.done:
-        trainer.step(every - trainer.t % every)
-        if trainer.t % every == 0:
-            note()
-    K = trainer.runs
-    values = np.empty((len(steps), K))
-    for i, (theta, pre, act) in enumerate(zip(thetas, preconds, active)):
-        ev = preconditioned_eigenvalues(trainer.model.hessian(theta, trainer.data.x, trainer.data.y), pre)
-        values[i] = np.where(act, ev[:, -1], np.nan)
-    return steps, values.T
-
-
 __all__ = ["with_fields", "parse_run", "run_keys", "column_labels", "optimizer_token", "schedule_token",
-           "describe", "crosses_at", "run_forecasts", "train_measuring_preconditioned_sharpness",
-           "ADAPTIVE_NOTE"]
+           "describe", "crosses_at", "run_forecasts", "ADAPTIVE_NOTE"]

@@ -269,10 +269,11 @@ def test_range_test_runs_heavy_ball_under_the_ramp_with_its_state_carried_across
 
 
 def test_preconditioned_sharpness_is_that_of_rmsprop_iterated_by_hand():
-    from core.recipes import train_measuring_preconditioned_sharpness
+    """The engine's record (what `train --sharpness-every K --json` writes for adaptive runs)."""
     exp = replace(LINEAR, steps=25, runs=(Recipe(0.1), Recipe(0.01, "rmsprop", alpha=0.9))).validated()
     tr = exp.trainer(sharpness_every=10)
-    steps, values = train_measuring_preconditioned_sharpness(tr, 10)
+    tr.step(exp.steps)
+    steps, values = tr.sharpness_steps, tr.preconditioned_sharpness
     assert steps == [0, 10, 20]
     data = exp.make_data()
     x, y = data.x, data.y
@@ -288,4 +289,5 @@ def test_preconditioned_sharpness_is_that_of_rmsprop_iterated_by_hand():
         s = 0.9 * s + 0.1 * g * g
         theta = theta - 0.01 * g / (np.sqrt(s) + 1e-8)
     np.testing.assert_allclose(values[1], expected, rtol=1e-9)
-    assert np.isnan(values[0]).sum() == 0 and values[0][0] == pytest.approx(values[1][0])
+    assert np.isnan(values[0]).all()                              # plain gradient descent: not adaptive
+    assert tr.sharpness[0][0] == pytest.approx(values[1][0])      # at step 0, P = 1: λ_max itself
