@@ -1,13 +1,14 @@
 """Network benchmark: the forward/backward pass and the trainer, old code against new, and
 the speed tricks of network.MLP against the plain version.
 
-    .venv/bin/python benchmarks/bench_network.py [--base /work/base] [--rounds 5] [--tricks-only]
-    .venv/bin/python benchmarks/bench_network.py --base /work/wt/speed-base   # a branch's starting commit
+    git worktree add /tmp/lrlab-base <commit before the change>
+    .venv/bin/python benchmarks/bench_network.py --base /tmp/lrlab-base [--rounds 5] [--cpu-time]
+    .venv/bin/python benchmarks/bench_network.py --tricks-only
 
 K = 16 runs in lockstep, N = 100 samples of y = 2x + 1 + noise on [0, 1], H = 16 hidden
 units, float64, sigmoid and ReLU.  A "run-step" is one update of one run.
 
-* old vs new     the same measurement in two trees (``--base``, default /work/base: the code
+* old vs new     the same measurement in two trees (``--base``: a checkout of the code
                  before the change, and this tree), each in its own Python process so the
                  two never share an import; the processes alternate old, new, old, new …
                  (``--rounds`` of each) so load from elsewhere hits both alike; the best
@@ -167,7 +168,7 @@ def tricks(passes: int, repeats: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--base", default="/work/base", help="the tree with the code before the change")
+    p.add_argument("--base", help="a checkout of the code before the change (git worktree add …)")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--repeats", type=int, default=5, help="repeats of each tricks row (best kept)")
@@ -176,6 +177,8 @@ def main() -> None:
                    help="old vs new on the processes' CPU time (time.process_time), for a machine "
                         "shared with other work; wall time (time.perf_counter) otherwise")
     a = p.parse_args()
+    if not a.tricks_only and not a.base:
+        p.error("--base DIR (a checkout of the code before the change) is needed, or --tricks-only")
     if not a.tricks_only:
         old_vs_new(a.base, a.rounds, a.steps, a.steps, a.repeats, "process_time" if a.cpu_time else "perf_counter")
     tricks(a.steps, a.repeats)

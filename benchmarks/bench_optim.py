@@ -1,8 +1,8 @@
 """Run-steps per second of each optimizer against gradient descent, side by side in one run.
 
 N = 100, H = 16, sigmoid, 16 runs, full batch.  Goals (issue 12): momentum and Nesterov
->= 0.85x gradient descent, RMSprop and Adam >= 0.6x.  Under a Python with torch and numpy (e.g.
-/work/torchvenv/bin/python; the repository is put on sys.path here) it adds two PyTorch rows,
+>= 0.85x gradient descent, RMSprop and Adam >= 0.6x.  Under a Python with torch and numpy (a venv of
+their own: PyTorch is no dependency of LR Lab; the repository is put on sys.path here) it adds two PyTorch rows,
 one thread, float64, the gradient from autograd:
 
 * torch eager: the 16 recipes one after another with torch.optim (goal: LR Lab >= 15x);

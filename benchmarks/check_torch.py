@@ -2,7 +2,8 @@
 
 Run with a Python that has torch and numpy (PyTorch is no dependency of LR Lab):
 
-    /work/torchvenv/bin/python benchmarks/check_torch.py
+    python -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch numpy
+    /tmp/torchenv/bin/python benchmarks/check_torch.py
 
 Every recipe below trains the network (sigmoid, H = 16, 100 points on [0, 10], y = 2x + 1)
 in LR Lab, all runs in lockstep; then each recipe again in PyTorch, one after another: the
