@@ -5,8 +5,8 @@ Threads and ownership::
 
     GUI thread                                   worker thread (QThread + event loop)
     TrainingController ── trainer_sent ───────▶  TrainWorker   (owns the Trainer)
-                       ── request (posted) ───▶  steps it, then publishes in ``latest``
-                          (a posted event)       a core.engine.Progress (plain arrays),
+                       ── request (queued) ───▶  steps it, then publishes in ``latest``
+                          (a queued signal)      a core.engine.Progress (plain arrays),
                        ◀─ latest, fits, taken    and in ``fits`` the fitted functions when
                           at each timer tick     the request asked (core's predictions; at
                                                  a paced speed with the trail of the last
