@@ -30,3 +30,18 @@ def shown(value, quote: bool = True) -> str:
     else:
         text = _repr.repr(value) if quote else str(value)
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 1] + "…"
+
+
+def read_text(path, where: str, undecodable: str = "not UTF-8 text") -> str:
+    """The text of the file at ``path`` (UTF-8, a byte-order mark allowed); a file that cannot be
+    read is a ConfigError starting with ``where`` (``undecodable``: the words for bytes that are
+    not UTF-8)."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot be read ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{where}: {undecodable} ({e.reason})") from None
+    except ValueError as e:                     # a NUL in the name
+        raise ConfigError(f"{where}: cannot be opened ({e})") from None

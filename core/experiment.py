@@ -21,7 +21,7 @@ import numpy as np
 
 from .data import TARGETS, Dataset, count_rows, load_csv, make_dataset
 from .engine import Trainer
-from .errors import ConfigError, shown
+from .errors import ConfigError, read_text, shown
 from .fields import FIELDS, MAX_HIDDEN, MAX_RUNS, MAX_SAMPLES, MAX_STEPS, check_batch_size, check_fields  # noqa: F401 (the bounds)
 from .outcomes import WINDOW
 from .models import ModelSpec
@@ -276,15 +276,7 @@ class Experiment:
     def load(cls, path, base: "Experiment | None" = None) -> "Experiment":
         """The experiment file at ``path``; a relative data file in it is taken from its folder."""
         where = f"config {shown(str(path), quote=False)}"
-        try:
-            with open(path, encoding="utf-8-sig") as fh:
-                text = fh.read()
-        except OSError as e:
-            raise ConfigError(f"{where}: cannot be read ({e.strerror})") from None
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{where}: not valid JSON ({e})") from None
-        except ValueError as e:                 # a NUL in the name
-            raise ConfigError(f"{where}: cannot be opened ({e})") from None
+        text = read_text(path, where, undecodable="not valid JSON")
         return cls.parse(text, where=where, base=base, folder=os.path.dirname(os.fspath(path)))
 
     def file_text(self, path) -> str:

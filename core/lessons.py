@@ -59,7 +59,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import ConfigError, shown
+from .errors import ConfigError, read_text, shown
 from .outcomes import DIVERGED, OUTCOMES
 
 FORMAT = "lrlab-lesson"
@@ -673,15 +673,7 @@ def load(path) -> Lesson:
     """The lesson file at ``path`` (a relative data file in its experiment is taken from its folder)."""
     p = os.fspath(path)
     where = f"lesson {shown(p)}"
-    try:
-        with open(p, encoding="utf-8-sig") as fh:
-            text = fh.read()
-    except OSError as e:
-        raise ConfigError(f"{where}: cannot be read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{where}: not UTF-8 text ({e.reason})") from None
-    except ValueError as e:
-        raise ConfigError(f"{where}: cannot be opened ({e})") from None
+    text = read_text(p, where)
     return parse(text, where=where, name=lesson_name(p), folder=os.path.dirname(p), path=p)
 
 
