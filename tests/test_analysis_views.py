@@ -564,3 +564,12 @@ def test_a_phase_job_is_cancelled_by_a_new_experiment(qtbot, monkeypatch):
     assert not view.runner.busy
     qtbot.waitUntil(lambda: record == ["started", "cancelled"], timeout=5000)
     view.shutdown()
+
+
+def test_closing_the_tabs_on_their_own_stops_every_job(qtbot):
+    """A closed AnalysisTabs (outside a window) delivers no late result: its runners are shut."""
+    tabs = shown(qtbot, AnalysisTabs())
+    tabs.set_experiment(tutorial(lrs=(0.1, 0.5), steps=20))
+    tabs.close()
+    runners = (tabs.runner, tabs.range_test.runner, tabs.landscape.runner, tabs.phase.runner)
+    assert all(r._closed for r in runners) and not any(r.busy for r in runners)

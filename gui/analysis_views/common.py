@@ -261,6 +261,12 @@ class _JobView(QtWidgets.QWidget):
     def shutdown(self) -> None:
         self.runner.shutdown()
 
+    def closeEvent(self, event) -> None:
+        """A view closed on its own (not inside the window, whose close shuts every job down)
+        stops its job too: a result must never reach a view whose plots are being torn down."""
+        self.shutdown()
+        super().closeEvent(event)
+
     @Slot(str)
     def _on_runner_failed(self, message: str) -> None:
         self.status.setText("")

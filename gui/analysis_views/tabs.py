@@ -100,6 +100,12 @@ class AnalysisTabs(QtWidgets.QTabWidget):
         for runner in (self.runner, self.range_test.runner, self.landscape.runner, self.phase.runner):
             runner.shutdown()
 
+    def closeEvent(self, event) -> None:
+        """Closed on its own (a test, an embedding): its jobs stop as the window's do, so a late
+        forecast never reaches plots that are being torn down."""
+        self.shutdown()
+        super().closeEvent(event)
+
     @Slot(object)
     def _on_runner_finished(self, result) -> None:
         f, predicted, rates = result
