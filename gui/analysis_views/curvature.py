@@ -303,7 +303,7 @@ class RatePlot(_Plot):
         for k, curve in enumerate(self.curves):
             # A guard, not a cure: in full test runs a late forecast has reached curves whose C++
             # side was already gone (3 runs in 23; the cause is not pinned down: see the note).
-            if k < logs.shape[1] and shiboken6.isValid(curve):
+            if k < logs.shape[1] and shiboken6.isValid(curve) and shiboken6.isValid(curve.curve):
                 curve.setData(steps, logs[:, k])
         finite = logs[np.isfinite(logs)]
         if finite.size and steps.size:
