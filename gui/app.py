@@ -22,6 +22,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core.errors import ConfigError  # noqa: E402
 from core.report import write_atomic  # noqa: E402
 
+from .background import collect_garbage_in_gui_thread  # noqa: E402
+
 SCREENSHOT_SIZE = (1600, 1000)            # --screenshot's default size (the README's picture); --screenshot-size W H
 SCREENSHOT_MIN, SCREENSHOT_MAX = (800, 600), (7680, 4320)
 FIRST_PAINT_ENV = "LRLAB_FIRST_PAINT"     # a .json path: record when the window is first painted, then quit
@@ -60,6 +62,7 @@ def make_app() -> QApplication:
         _handler["previous"] = qInstallMessageHandler(_qt_message_handler)
         _handler["installed"] = True
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_in_gui_thread()        # never in a worker thread (gui.background)
     app.setApplicationName("LR Lab")
     app.setOrganizationName("LRLab")
     app.setStyle("Fusion")

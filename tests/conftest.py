@@ -6,17 +6,48 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 
 import gc  # noqa: E402
+import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def collect_garbage_between_tests():
-    """Collect what a test left behind (closed plots and windows in reference cycles) when it ends,
-    not at a random allocation in a later test: the full suite crashed (SIGSEGV) in garbage
-    collection in the middle of a later window's paint, 3 runs in 22."""
+def _qt_app():
+    """The QApplication if a test made one (pytest-qt's ``qapp``), else None; never imports Qt."""
+    if "PySide6.QtWidgets" not in sys.modules:
+        return None
+    from PySide6.QtWidgets import QApplication
+    return QApplication.instance()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Garbage is collected by the GUI thread only, as in the app (gui.background.GarbageCollector)."""
+    if _qt_app() is not None:
+        from gui.background import collect_garbage_in_gui_thread
+        collect_garbage_in_gui_thread()
     yield
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Destroy what a test made when it ends, not in the middle of a later test.
+
+    pytest-qt closes a test's widgets and calls ``deleteLater`` at teardown, from outside any
+    event loop, so Qt does not delete them then; and pytest holds the test's fixtures (the
+    windows) until its whole teardown is over, so a collection at teardown cannot free them
+    either.  They were destroyed later, by whatever garbage collection came next: in the
+    middle of a later test's paint or slot, where the old scene's destructor crashed the
+    suite (SIGSEGV) or invalidated items under the running code ("Internal C++ object already
+    deleted"), about 1 full run in 5.  Here, after pytest has let go of the fixtures: the
+    deferred deletes, then a full collection."""
+    yield
+    app = _qt_app()
+    if app is not None:
+        from PySide6.QtCore import QEvent
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
+    if app is not None:
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @pytest.fixture

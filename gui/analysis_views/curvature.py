@@ -9,7 +9,6 @@ Under it, every run's rate ηₜ over the budget (``RatePlot``), with the curren
 from __future__ import annotations
 
 import numpy as np
-import shiboken6
 from PySide6 import QtGui, QtWidgets
 from PySide6.QtCore import Qt, Slot
 import pyqtgraph as pg
@@ -301,9 +300,7 @@ class RatePlot(_Plot):
         steps = np.asarray(steps, dtype=float)
         logs = log10_positive(np.asarray(rates, dtype=float))
         for k, curve in enumerate(self.curves):
-            # A guard, not a cure: in full test runs a late forecast has reached curves whose C++
-            # side was already gone (3 runs in 23; the cause is not pinned down: see the note).
-            if k < logs.shape[1] and shiboken6.isValid(curve) and shiboken6.isValid(curve.curve):
+            if k < logs.shape[1]:
                 curve.setData(steps, logs[:, k])
         finite = logs[np.isfinite(logs)]
         if finite.size and steps.size:
