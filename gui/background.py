@@ -105,8 +105,9 @@ class GarbageCollector(QObject):
     when a generation fills up: a worker thread, in the middle of a step.  Qt objects are in
     such cycles (a plot item the window removed: pyqtgraph items hold their signals' bound
     methods), and destroying one there runs Qt's destructor outside the GUI thread, racing
-    the GUI thread's paint.  Measured: in 8 full test runs, a worker thread collected 66
-    objects the GUI thread had dropped, once.  So automatic collection is off, and every
+    the GUI thread's paint.  Seen: in 8 full test runs, a worker thread ran a collection that
+    freed 66 objects, once; and tests/test_background.py shows a QObject the GUI thread
+    dropped freed by a worker thread's allocations.  So automatic collection is off, and every
     ``INTERVAL_MS`` the GUI thread collects what CPython would have by then: the oldest
     generation whose count passed its threshold (``gc.get_threshold()``), as CPython does.
     """
