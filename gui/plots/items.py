@@ -59,7 +59,8 @@ def _pen(color, width=2.0, alpha=255, dashed=False, dotted=False):
 
 
 class LogAxis(pg.AxisItem):
-    """On a log axis, label whole decades (every n-th when crowded), minor ticks 2…9 unlabelled.
+    """On a log axis, label whole decades (every n-th when crowded), minor ticks 2…9 unlabelled;
+    under two decades, as many of 1…9 × 10^d as have room.
 
     Its bounding rectangle (which covers the plot when the grid is on) is asked for, several
     times, at every repaint of the plot.  So it is QGraphicsWidget's own (C++: no Python call,
@@ -100,16 +101,50 @@ class LogAxis(pg.AxisItem):
             self.setWindowFrameMargins(*margins)
 
     def tickStrings(self, values, scale, spacing):
-        """Large whole numbers in full, with thousands separators ("500,000", not "500000" / "1e+06")."""
+        """Large whole numbers in full, with thousands separators ("500,000", not "500000" / "1e+06");
+        on a log axis under two decades, only the ticks ``logTickValues`` chose to label."""
         if not self.logMode and len(values) and max(abs(v * scale) for v in values) >= 1e4 and all(
                 float(v * scale).is_integer() for v in values):
             return [f"{int(v * scale):,}" for v in values]
-        return super().tickStrings(values, scale, spacing)
+        strings = super().tickStrings(values, scale, spacing)
+        if self.logMode and self._labelled is not None:
+            strings = [s if round(float(v), 9) in self._labelled else "" for v, s in zip(values, strings)]
+        return strings
+
+    # Under two decades the ticks are m × 10^d, m = 1…9, and the labelled m are the densest of
+    # these sets whose closest two labels are a label apart on screen.  (pyqtgraph labels all
+    # nine, and a short plot, the sharpness plot at 1280 × 720: 1.5 … 22 over 110 px, piled
+    # "10 9 8 7 6 5" on each other.)
+    LABELLED_MANTISSAS = ((1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 5), (1, 2, 5), (1, 3), (1,))
+    _labelled = None
+
+    def _label_room(self) -> float:
+        """Pixels from one label's centre to the next: a line of text up a vertical axis, a
+        number ("0.05") and a gap along a horizontal one."""
+        metrics = QtGui.QFontMetricsF(self.style.get("tickFont") or self.font())
+        if self.orientation in ("left", "right"):
+            return 1.2 * metrics.height()
+        return 1.5 * metrics.horizontalAdvance("0.05")
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
-        lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
-        if hi - lo < 1 or not np.isfinite(minVal + maxVal):      # under two decades: pyqtgraph's own labels
+        self._labelled = None
+        if not np.isfinite(minVal + maxVal) or maxVal <= minVal:
             return super().logTickValues(minVal, maxVal, size, stdTicks)
+        lo, hi = int(np.ceil(minVal)), int(np.floor(maxVal))
+        if hi - lo < 1:                                          # under two decades
+            ticks = [(v, m) for d in range(lo - 1, hi + 2) for m in range(1, 10)
+                     if minVal <= (v := d + np.log10(m)) <= maxVal]
+            per_decade = max(size, 1) / (maxVal - minVal)
+            for mantissas in self.LABELLED_MANTISSAS:
+                labelled = [v for v, m in ticks if m in mantissas]
+                closest = np.diff(np.log10(mantissas + (10,))).min() * per_decade
+                if closest >= self._label_room() and len(labelled) >= 2:
+                    break
+            else:                                                # no room for two: the sparsest set with two
+                labelled = next(ls for ms in reversed(self.LABELLED_MANTISSAS)
+                                if len(ls := [v for v, m in ticks if m in ms]) >= 2 or ms[-1] == 9)
+            self._labelled = {round(float(v), 9) for v in labelled}
+            return [(None, labelled), (None, [v for v, _ in ticks if round(float(v), 9) not in self._labelled])]
         step = max(1, int(np.ceil((hi - lo + 1) * self.PX_PER_LABEL / max(size, 1))))
         major = [float(d) for d in range(lo, hi + 1) if d % step == 0]
         minor = []
