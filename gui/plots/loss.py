@@ -276,7 +276,7 @@ class LossPlot(_ThemedPlot):
         """Labels at about the same height go one under the other, not on top of each other; a
         label whose marker is in the right part of the step axis goes to the marker's left, and one
         in the lower half of the view above its marker (a loss of 0 ends at the bottom)."""
-        x_bounds = self.view_box.bounds[0] or (0.0, 1.0)
+        x_bounds = self.view_box.viewRange()[0]          # (the range shown: the bounds and their padding)
         span = max(x_bounds[1] - x_bounds[0], 1e-12)
         width = max(self.view_box.width(), 1.0)
         side = {}                 # the label's anchor: right of the marker, or left where there is more room,
@@ -285,8 +285,10 @@ class LossPlot(_ThemedPlot):
             w = max(self.labels[k].text_width(), 1.0)
             if w >= width:        # wider than the view (a small window): keep its start, "diverged at step k"
                 side[k] = max(-0.05, x / w)
+            elif x + w > width and x > width - x:      # to the left, starting inside the view's left edge
+                side[k] = max(-0.05, min(1.05, (x - 6) / w))
             else:
-                side[k] = 1.05 if x + w > width and x > width - x else min(1.05, max(-0.05, (x + w + 6 - width) / w))
+                side[k] = min(1.05, max(-0.05, (x + w + 6 - width) / w))
         key = (tuple(sorted(ends.items())), tuple(self._marks.get(k) for k in sorted(ends)),
                tuple(round(side[k], 2) for k in sorted(ends)), bounds)
         if key == getattr(self, "_stacked", None):
