@@ -76,7 +76,7 @@ class ParamPanel(QtWidgets.QWidget):
     """Parameters of one run (value, gradient, last update, update-to-weight ratio) and,
     on the single-point tutorial data, the chain-rule values of the current step."""
 
-    COLUMNS = ("value θ", "gradient ∂L/∂θ", "last update Δθ", "|Δθ| / |θ|")
+    COLUMNS = ("value\nθ", "gradient\n∂L/∂θ", "update\nΔθ", "|Δθ| / |θ|")    # (narrow: 1280 × 720)
 
     def __init__(self, parent=None, dark: bool = False):
         super().__init__(parent)
@@ -87,6 +87,7 @@ class ParamPanel(QtWidgets.QWidget):
                               "to it, the last update and how large that update is relative to the value.")
         self.chain_title = QtWidgets.QLabel("Chain rule on the tutorial's point (this step)")
         self.chain_title.setFont(style.font(style.LABEL_PT, bold=True))
+        self.chain_title.setWordWrap(True)      # (419 px on one line: the panel scrolled sideways at 1280 × 720)
         self.chain = _table(("value",))
         self.noise_label = QtWidgets.QLabel()
         self.noise_label.setFont(style.font(style.TICK_PT))
