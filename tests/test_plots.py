@@ -579,3 +579,71 @@ def test_param_panel_chain_rule_only_when_given(qtbot):
         float(np.ravel(step.dL_dw1)[0]), rel=1e-5)
     panel.show_chain_rule(None)
     assert not panel.chain.isVisible()
+
+
+def _labels(axis, lo, hi, size):
+    """(position in pixels, value) of every labelled tick of a log ``axis`` over 10^lo … 10^hi."""
+    shown = []
+    for spacing, values in axis.tickValues(lo, hi, size):
+        for v, s in zip(values, axis.tickStrings(values, 1.0, spacing)):
+            if s:
+                shown.append(((v - lo) / (hi - lo) * size, 10 ** v))
+    return sorted(shown)
+
+
+@pytest.mark.parametrize("orientation", ["left", "bottom"])
+def test_a_log_axis_under_two_decades_labels_only_what_has_room(qtbot, orientation):
+    """The sharpness plot at 1280 × 720 (1.5 … 22 over 110 px) piled "10 9 8 7 6 5" on each other."""
+    from gui.plots import LogAxis
+    axis = LogAxis(orientation)
+    axis.setLogMode(True)
+    lo, hi = np.log10(1.5), np.log10(22.0)
+    room = axis._label_room()
+    counts = []
+    for size in (110, 300, 2400):
+        shown = _labels(axis, lo, hi, size)
+        gaps = np.diff([p for p, _ in shown])
+        assert len(shown) >= 2 and gaps.min() >= room, (size, shown, room)
+        counts.append(len(shown))
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+    every = [m * 10.0 ** d for d in (0, 1) for m in range(1, 10) if 1.5 <= m * 10.0 ** d <= 22]
+    np.testing.assert_allclose([v for _, v in _labels(axis, lo, hi, 2400)], every)   # room for all: 2 … 20
+
+
+def test_a_label_to_the_left_of_its_mark_stays_inside_a_narrow_plot(qtbot):
+    """The worked example at 1280 × 720: "loss = 0 from step 71 ↓" began left of the plot."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(420, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_runs(LRS, COLORS)
+    losses = healthy_losses()
+    losses[1, 141:] = 0.0
+    plot.update_data(losses, 199, ("converging",) * 3, np.array([-1, -1, -1]))
+    label, view = plot.labels[1], plot.plotItem.vb
+    assert label.isVisible()
+    at = view.mapViewToScene(label.pos()).x()               # the label's anchor point, in pixels
+    left = at - label.anchor[0] * label.text_width()       # (PixelLabel's anchor: tested above)
+    inside = view.mapRectToScene(view.boundingRect())
+    assert inside.left() <= left and left + label.text_width() <= inside.right(), (left, inside)
+
+
+def test_the_parameter_panel_needs_no_sideways_scrolling_at_a_projectors_width(qtbot):
+    """At 1280 × 720 the panel is ~370 px wide: the chain rule's title (419 px on one line) made it
+    scroll sideways, and the column titles were cut ("adient ∂L/", "t update")."""
+    panel = ParamPanel()
+    qtbot.addWidget(panel)
+    panel.resize(370, 400)
+    panel.show_run(0.1, [2.0, -1.0, 1.75, 0.75], [1e-3, -2e-3, 3e-3, 4e-3], [1e-4, 1e-4, 1e-4, 1e-4], 1)
+    panel.show_chain_rule(tutorial_step(0.1))
+    panel.show()
+    qtbot.waitExposed(panel)
+    inner = panel.table.parentWidget()
+    assert inner.minimumSizeHint().width() <= 370 - panel.style().pixelMetric(QtWidgets.QStyle.PM_ScrollBarExtent)
+    header = panel.table.horizontalHeader()
+    metrics = QtGui.QFontMetrics(header.font())
+    for c in range(panel.table.columnCount()):
+        text = panel.table.horizontalHeaderItem(c).text()
+        widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
+        assert widest <= header.sectionSize(c), (text, widest, header.sectionSize(c))
