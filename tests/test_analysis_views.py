@@ -159,6 +159,23 @@ def test_range_test_view_runs_in_the_background_and_adds_a_suggestion(qtbot):
     view.shutdown()
 
 
+def test_the_range_tests_legend_gives_eta_star_and_its_line_only_names_it(qtbot):
+    """At 1280 × 720 "η* = 2/λ_max = 0.833" on the line met the suggestions' labels stacked above
+    their marks: the line says η*, the legend its value."""
+    view = shown(qtbot, RangeTestView())
+    exp = preset("exercise4").validated()
+    data = exp.make_data()
+    crit = forecast(exp.trainer(data).hessian()[0], [0.1]).critical_lr
+    view.set_critical_lr(crit)
+    with qtbot.waitSignal(view.computed, timeout=TIMEOUT):
+        view.set_experiment(exp, data)
+    assert all(b.isEnabled() for b in view.buttons.values())
+    legend = [label.text for _, label in view.plot.legend.items]
+    assert f"η* = 2/λ_max = {crit:.3g} at the start" in legend
+    assert view.plot.critical.label.toPlainText() == "η*"
+    view.shutdown()
+
+
 @pytest.mark.parametrize("field, text, words", [("lr_min", "0", ("lr-min", "0")),
                                                 ("lr_max", "abc", ("lr-max", "abc")),
                                                 ("steps", "2", ("steps", "2")),

@@ -795,6 +795,33 @@ def test_at_1280_by_720_every_control_of_the_experiment_panel_can_be_seen_and_no
         assert plot.width() >= 300 and plot.height() >= 250
 
 
+@pytest.fixture
+def app_look():
+    """The app's own style and font (gui.app.make_app), put back afterwards: sizes as users see them."""
+    from gui.app import make_app
+    app = QApplication.instance()
+    style, font = app.style().name(), app.font()
+    yield make_app()
+    app.setStyle(style)
+    app.setFont(font)
+
+
+def test_at_1280_by_720_the_analysis_tabs_need_no_sideways_scrolling(qtbot, app_look, private_settings):
+    """The range test's three "Add … (rate) as a run" buttons were wider than the ~800 px the tabs
+    have there, and the tabs take the widest page's width: every tab scrolled sideways."""
+    window = make_window(qtbot, private_settings)
+    window.resize(1280, 720)
+    window.tabs.setCurrentWidget(window._why_tab)
+    range_test = window.analysis.range_test
+    window.analysis.setCurrentWidget(range_test)
+    if range_test.result is None:
+        with qtbot.waitSignal(range_test.computed, timeout=TIMEOUT):
+            range_test.run_button.click()
+    assert all(b.isEnabled() and "(" in b.text() for b in range_test.buttons.values())   # with their rates
+    QApplication.processEvents()
+    assert window.analysis.minimumSizeHint().width() <= window._why_tab.viewport().width()   # 826 > 815 before
+
+
 def test_screenshot_size_takes_the_window_at_a_projectors_1280_by_720(tmp_path):
     out = tmp_path / "small.png"
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--screenshot", str(out), "--screenshot-size",

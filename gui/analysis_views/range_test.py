@@ -24,6 +24,7 @@ from ..plots.items import _pen
 
 SUGGESTIONS = (("steepest", "steepest descent", "t"), ("minimum_tenth", "minimum / 10", "s"),
                ("valley", "valley", "d"))
+CRITICAL_LEGEND = "η* = 2/λ_max at the start"
 
 
 class RangeTestPlot(_Plot):
@@ -42,7 +43,7 @@ class RangeTestPlot(_Plot):
         self.legend.addItem(self.raw, "loss")
         self.legend.addItem(self.smoothed, f"smoothed (EMA, β = {BETA:g})")
         self.critical = pg.InfiniteLine(angle=90, pen=_pen(CLIFF_COLOR, 3, dashed=True), movable=False,
-                                        label="η* = 2/λ_max", labelOpts={
+                                        label="η*", labelOpts={
                                             "position": 0.93, "color": CLIFF_COLOR, "anchors": [(1, 0), (1, 0)],
                                             "fill": pg.mkBrush(style.palette(dark)["panel"])})
         self.critical.label.setFont(style.font(style.LABEL_PT, bold=True))
@@ -53,9 +54,11 @@ class RangeTestPlot(_Plot):
         for line in (self.critical, self.bound):
             self.plotItem.addItem(line, ignoreBounds=True)
             line.hide()
-        key = pg.PlotDataItem(pen=_pen(CLIFF_COLOR, 3, dashed=True))
-        self.plotItem.addItem(key)
-        self.legend.addItem(key, "η* = 2/λ_max at the start")
+        # The line says "η*" and the legend its value: "η* = 2/λ_max = 0.833" on the line was as wide as a
+        # decade and a half at 1280 × 720, and the suggestions' labels stacked into it.
+        self.critical_key = pg.PlotDataItem(pen=_pen(CLIFF_COLOR, 3, dashed=True))
+        self.plotItem.addItem(self.critical_key)
+        self.legend.addItem(self.critical_key, CRITICAL_LEGEND)
         self.markers, self.labels = {}, {}
         for name, text, symbol in SUGGESTIONS:
             marker = pg.PlotDataItem(pen=None, symbol=symbol, symbolSize=17, symbolPen=_pen(fg, 2),
@@ -84,9 +87,10 @@ class RangeTestPlot(_Plot):
         xs = list(x[np.isfinite(x)])
         crit_ok = bool(critical_lr is not None and math.isfinite(critical_lr) and critical_lr > 0)
         self.critical.setVisible(crit_ok)
+        self.legend.getLabel(self.critical_key).setText(
+            f"η* = 2/λ_max = {short(critical_lr)} at the start" if crit_ok else CRITICAL_LEGEND)
         if crit_ok:
             self.critical.setValue(math.log10(critical_lr))
-            self.critical.label.setFormat(f"η* = 2/λ_max = {short(critical_lr)}")   # (a hidden label ignores it)
             xs.append(math.log10(critical_lr))
         ok = np.isfinite(x) & np.isfinite(sm)
         placed = []                                      # x of the labels shown so far, left to right
@@ -197,8 +201,9 @@ class RangeTestView(_JobView):
         self.comparison = _label(points=style.TICK_PT)
         self.buttons = {}
         buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(QtWidgets.QLabel("Add as a run:"))     # (once: three "Add … as a run" were wider than 1280 × 720)
         for name, text, _ in SUGGESTIONS:
-            b = QtWidgets.QPushButton(f"Add {text} as a run")
+            b = QtWidgets.QPushButton(text)
             b.setEnabled(False)
             b.setToolTip(f"Add a run at the range test's {text} suggestion.")
             b.clicked.connect(partial(self._on_add_button_clicked, name))
@@ -250,7 +255,7 @@ class RangeTestView(_JobView):
             v = float(getattr(r, name))
             ok = math.isfinite(v) and v > 0
             self.buttons[name].setEnabled(ok)
-            self.buttons[name].setText(f"Add {text} ({short(v)}) as a run" if ok else f"Add {text} as a run")
+            self.buttons[name].setText(f"{text} ({short(v)})" if ok else text)
 
     @Slot(object)
     def _on_runner_finished(self, result) -> None:
