@@ -137,14 +137,21 @@ def test_sharpness_plot_draws_one_dashed_limit_per_run_at_two_over_eta(qtbot):
 
 
 # -- the range test --------------------------------------------------------------------------
-def test_range_test_view_runs_in_the_background_and_adds_a_suggestion(qtbot):
+def range_tested(qtbot, name):
+    """A shown RangeTestView that has run on preset ``name``, given η* from its Hessian:
+    (view, experiment, data, η*)."""
     view = shown(qtbot, RangeTestView())
-    exp = preset("exercise3").validated()
+    exp = preset(name).validated()
     data = exp.make_data()
     crit = forecast(exp.trainer(data).hessian()[0], [0.1]).critical_lr
     view.set_critical_lr(crit)
     with qtbot.waitSignal(view.computed, timeout=TIMEOUT):
         view.set_experiment(exp, data)                   # visible: runs at once
+    return view, exp, data, crit
+
+
+def test_range_test_view_runs_in_the_background_and_adds_a_suggestion(qtbot):
+    view, exp, data, crit = range_tested(qtbot, "exercise3")
     expected = range_test(exp, data, 1e-6, 10.0, 100)
     np.testing.assert_allclose(view.result.lrs, expected.lrs)
     np.testing.assert_allclose(view.plot.smoothed.yData, np.log10(expected.smoothed))
@@ -162,13 +169,7 @@ def test_range_test_view_runs_in_the_background_and_adds_a_suggestion(qtbot):
 def test_the_range_tests_legend_gives_eta_star_and_its_line_only_names_it(qtbot):
     """At 1280 × 720 "η* = 2/λ_max = 0.833" on the line met the suggestions' labels stacked above
     their marks: the line says η*, the legend its value."""
-    view = shown(qtbot, RangeTestView())
-    exp = preset("exercise4").validated()
-    data = exp.make_data()
-    crit = forecast(exp.trainer(data).hessian()[0], [0.1]).critical_lr
-    view.set_critical_lr(crit)
-    with qtbot.waitSignal(view.computed, timeout=TIMEOUT):
-        view.set_experiment(exp, data)
+    view, _, _, crit = range_tested(qtbot, "exercise4")
     assert all(b.isEnabled() for b in view.buttons.values())
     legend = [label.text for _, label in view.plot.legend.items]
     assert f"η* = 2/λ_max = {crit:.3g} at the start" in legend
