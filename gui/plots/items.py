@@ -134,15 +134,12 @@ class LogAxis(pg.AxisItem):
         if hi - lo < 1:                                          # under two decades
             ticks = [(v, m) for d in range(lo - 1, hi + 2) for m in range(1, 10)
                      if minVal <= (v := d + np.log10(m)) <= maxVal]
-            per_decade = max(size, 1) / (maxVal - minVal)
-            for mantissas in self.LABELLED_MANTISSAS:
-                labelled = [v for v, m in ticks if m in mantissas]
-                closest = np.diff(np.log10(mantissas + (10,))).min() * per_decade
-                if closest >= self._label_room() and len(labelled) >= 2:
-                    break
-            else:                                                # no room for two: the sparsest set with two
-                labelled = next(ls for ms in reversed(self.LABELLED_MANTISSAS)
-                                if len(ls := [v for v, m in ticks if m in ms]) >= 2 or ms[-1] == 9)
+            per_decade, room = max(size, 1) / (maxVal - minVal), self._label_room()
+            sets = [(np.diff(np.log10(ms + (10,))).min() * per_decade, [v for v, m in ticks if m in ms])
+                    for ms in self.LABELLED_MANTISSAS]                # densest first: (closest gap, labelled)
+            fits = [ls for gap, ls in sets if gap >= room and len(ls) >= 2]
+            labelled = fits[0] if fits else next(       # no room for two: the sparsest set with two
+                (ls for _, ls in reversed(sets) if len(ls) >= 2), sets[0][1])
             self._labelled = {round(float(v), 9) for v in labelled}
             return [(None, labelled), (None, [v for v, _ in ticks if round(float(v), 9) not in self._labelled])]
         step = max(1, int(np.ceil((hi - lo + 1) * self.PX_PER_LABEL / max(size, 1))))
